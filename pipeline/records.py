@@ -1,0 +1,130 @@
+"""Records that cross stage boundaries.
+
+Plain dataclasses: no files, no models, no pandas. Times are seconds, absolute
+in the recording they belong to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Word:
+    """One recognised word."""
+
+    start: float
+    """Start time in seconds, absolute in the recording."""
+    end: float
+    """End time in seconds, absolute in the recording."""
+    word: str
+    """The word as the recogniser wrote it (leading space stripped)."""
+    probability: float
+    """The recogniser's probability for the word, in [0, 1]."""
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"word {self.word!r} ends ({self.end}) before it starts ({self.start})")
+
+
+@dataclass
+class Transmission:
+    """One burst of speech between silences: a radio transmission."""
+
+    start: float
+    """Start time in seconds, padding included."""
+    end: float
+    """End time in seconds, padding included."""
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.end - self.start
+
+
+@dataclass
+class Segment:
+    """One transcribed stretch of speech, usually one transmission or part of it."""
+
+    segment_id: int
+    """Index of the segment in its recording, from 0."""
+    start: float
+    """Start time in seconds."""
+    end: float
+    """End time in seconds."""
+    text: str
+    """The recognised text: the words joined."""
+    words: list[Word] = field(default_factory=list)
+    """The segment's words, in order."""
+    avg_logprob: float = 0.0
+    """Mean token log-probability the recogniser gave the text."""
+    no_speech_prob: float = 0.0
+    """The recogniser's probability that the window held no speech."""
+    compression_ratio: float = 0.0
+    """gzip compression ratio of the text (high means repetition loops)."""
+    transmission_id: int = -1
+    """Index of the transmission the segment came from, -1 if unknown."""
+    speaker: str = ""
+    """Speaker label (empty until speakers are labelled)."""
+
+
+@dataclass
+class Transcript:
+    """One recording, transcribed."""
+
+    recording: str
+    """The path as the user gave it."""
+    sha256: str
+    """SHA-256 of the audio file's bytes."""
+    duration: float
+    """Length of the recording in seconds."""
+    model: str
+    """Model name or path used."""
+    engine: str
+    """Engine used: ``faster-whisper`` or ``openai-whisper``."""
+    segments: list[Segment] = field(default_factory=list)
+    """Transcribed segments, in time order."""
+    transmissions: list[Transmission] = field(default_factory=list)
+    """Transmissions found by segmentation, in time order."""
+
+    @property
+    def words(self) -> list[Word]:
+        """All words of the recording, in time order."""
+        return [w for s in self.segments for w in s.words]
+
+    @property
+    def speech_seconds(self) -> float:
+        """Seconds of audio inside transmissions."""
+        return sum(t.duration for t in self.transmissions)
+
+
+@dataclass
+class Failure:
+    """A recording the batch could not process."""
+
+    recording: str
+    """The path as the user gave it."""
+    reason: str
+    """A sentence a person can act on."""
+
+
+@dataclass
+class Quote:
+    """One quotation taken from a published text (or a quotes table)."""
+
+    quote_id: str
+    """Stable identifier, kept in every output (e.g. ``night-the-police-walked-away:3``)."""
+    source: str
+    """The file the quote came from."""
+    text: str
+    """The quoted words exactly as published (typography kept)."""
+    parts: list[str] = field(default_factory=list)
+    """The quote split at ellipses (omissions); one part when there is none."""
+    start_char: int = -1
+    """Offset of the quote's first character in the source text, -1 if unknown."""
+    attributed_to: str = ""
+    """Who the text says spoke it ("the dispatcher", "one officer on scene"), or empty."""
+    recording: str = ""
+    """Restrict the search to this recording, when a quotes table names one."""
+    too_short: bool = False
+    """One or two words: kept, but too short to verify on its own."""
