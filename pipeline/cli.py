@@ -1,0 +1,162 @@
+"""The ``dispatch`` command: parse options, call one library function, print the result.
+
+This is the only module that talks to the user.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline import __version__
+
+DEFAULT_OUT = "results"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dispatch")
+@click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """Transcribe dispatch radio recordings and check published quotes against them."""
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def transcribe_options(f):
+    """Options shared by ``transcribe`` and ``verify``."""
+    decorators = [
+        click.option("--model", default="tiny.en", show_default=True,
+                     help="Registry name (tiny.en, base), CTranslate2 folder or .pt file."),
+        click.option("--engine", type=click.Choice(["faster-whisper", "openai-whisper"]),
+                     default="faster-whisper", show_default=True),
+        click.option("--beam-size", default=5, show_default=True, type=click.IntRange(1, 20)),
+        click.option("--prompt", default=None,
+                     help="Text that biases recognition (unit names, streets, ten-codes)."),
+        click.option("--vocab", type=click.Path(exists=True, dir_okay=False), default=None,
+                     help="File of words/phrases, one per line, to bias recognition toward."),
+        click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+                     help="Worker processes."),
+        click.option("--threads", default=0, type=click.IntRange(0, 256),
+                     help="CPU threads per worker (0: automatic)."),
+        click.option("--no-pack", is_flag=True,
+                     help="Transcribe each transmission alone instead of packing 30 s windows."),
+        click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True,
+                     type=click.Path(file_okay=False), help="Output folder (holds the workspace)."),
+        click.option("--quiet", is_flag=True, help="No progress bar."),
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
+def _options(model, engine, beam_size, prompt, vocab, no_pack):
+    from pipeline.engines import DecodeOptions
+    from pipeline.transcribe import TranscribeOptions
+
+    prompt = _prompt(prompt, vocab)
+    decode = DecodeOptions(beam_size=beam_size, initial_prompt=prompt)
+    return TranscribeOptions(model=model, engine=engine, decode=decode, pack=not no_pack)
+
+
+def _prompt(prompt: str | None, vocab: str | None) -> str | None:
+    """The recognition prompt: ``--prompt`` and the ``--vocab`` file's lines, joined."""
+    parts = [prompt] if prompt else []
+    if vocab:
+        lines = Path(vocab).read_text(encoding="utf-8").splitlines()
+        parts += [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+    return ", ".join(parts) or None
+
+
+def _run_batch(paths, out_dir, options, jobs, threads, quiet):
+    """Run a batch, write segments.csv and words.csv, print the summary."""
+    from pipeline import export
+    from pipeline.batch import run_batch
+    from pipeline.models import ModelError
+    from pipeline.workspace import Workspace
+
+    workspace = Workspace(out_dir)
+    try:
+        summary = run_batch(paths, options, workspace, jobs=jobs, threads=threads,
+                            progress=not quiet)
+    except (FileNotFoundError, ModelError) as e:
+        raise click.ClickException(str(e)) from e
+    export.write_table(export.segments_frame(summary.transcripts), Path(out_dir) / "segments.csv")
+    export.write_table(export.words_frame(summary.transcripts), Path(out_dir) / "words.csv")
+    _print_summary(summary, out_dir)
+    return workspace, summary
+
+
+def _print_summary(summary, out_dir) -> None:
+    n = len(summary.transcripts)
+    click.echo(
+        f"{n} recording{'s' * (n != 1)} ({summary.transcribed} transcribed, {summary.cached} "
+        f"already in the workspace): {summary.audio_hours * 60:.1f} min of audio, "
+        f"{summary.speech_hours * 60:.1f} min of speech, in {summary.seconds:.1f} s"
+    )
+    click.echo(f"wrote {Path(out_dir) / 'segments.csv'} and {Path(out_dir) / 'words.csv'}")
+    for f in summary.failures:
+        click.echo(f"FAILED {f.recording}: {f.reason}", err=True)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@transcribe_options
+def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no_pack, out_dir,
+               quiet):
+    """Transcribe recordings (files or folders) into segments.csv and words.csv.
+
+    Finished recordings are kept in a workspace in the output folder: a re-run
+    transcribes nothing again, and a killed batch resumes where it stopped.
+
+    \b
+    Example:
+        dispatch transcribe audio_samples/ --out results/
+        dispatch transcribe night.mp3 --model base --prompt "Beat 833, 10-4"
+    """
+    options = _options(model, engine, beam_size, prompt, vocab, no_pack)
+    workspace, summary = _run_batch(paths, out_dir, options, jobs, threads, quiet)
+    workspace.close()
+    if summary.failures:
+        sys.exit(1)
+
+
+@cli.command(name="export")
+@click.argument("table", type=click.Choice(["segments", "words"]))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "srt", "vtt"]), default="csv",
+              show_default=True)
+@click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True,
+              type=click.Path(file_okay=False), help="Output folder holding the workspace.")
+def export_cmd(table, fmt, out_dir):
+    """Re-export transcripts from the workspace.
+
+    SRT and VTT write one subtitle file per recording (segments only).
+
+    \b
+    Example:
+        dispatch export words --format json
+        dispatch export segments --format vtt --out results/
+    """
+    from pipeline import export
+    from pipeline.workspace import FILENAME, Workspace
+
+    if not (Path(out_dir) / FILENAME).exists():
+        raise click.ClickException(f"no workspace in {out_dir}/: run `dispatch transcribe` first")
+    with Workspace(out_dir) as workspace:
+        transcripts = list(workspace.transcripts())
+    if fmt in ("srt", "vtt"):
+        if table != "segments":
+            raise click.ClickException(f"{fmt} files hold segments, not {table}")
+        for path in export.write_subtitles(transcripts, Path(out_dir) / fmt, fmt):
+            click.echo(f"wrote {path}")
+        return
+    frame = {"segments": export.segments_frame, "words": export.words_frame}[table](transcripts)
+    path = export.write_table(frame, Path(out_dir) / f"{table}.{fmt}", fmt)
+    click.echo(f"wrote {path} ({len(frame)} rows)")
+
+
+def main() -> None:
+    """Entry point of the ``dispatch`` console script."""
+    cli(prog_name="dispatch")

@@ -1,0 +1,178 @@
+"""Records out: pandas tables, written as CSV, JSON, SRT or VTT.
+
+pandas lives here and nowhere else. Every text cell that could be read as a
+formula by a spreadsheet (one starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return) is prefixed with a single quote, as OWASP recommends against CSV
+injection; numbers are left as numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from pipeline.records import Transcript
+
+SEGMENT_COLUMNS = [
+    "recording",
+    "segment_id",
+    "start_s",
+    "end_s",
+    "speaker",
+    "text",
+    "avg_logprob",
+    "no_speech_prob",
+    "compression_ratio",
+    "transmission_id",
+]
+WORD_COLUMNS = [
+    "recording",
+    "segment_id",
+    "word_id",
+    "start_s",
+    "end_s",
+    "speaker",
+    "word",
+    "probability",
+]
+FORMATS = ("csv", "json", "srt", "vtt")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """Defuse a text cell a spreadsheet would run as a formula.
+
+    >>> spreadsheet_safe("=HYPERLINK(1)")
+    "'=HYPERLINK(1)"
+    >>> spreadsheet_safe(3.5)
+    3.5
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def segments_frame(transcripts: Iterable[Transcript]):
+    """One row per segment, columns ``SEGMENT_COLUMNS``."""
+    import pandas as pd
+
+    rows = [
+        {
+            "recording": t.recording,
+            "segment_id": s.segment_id,
+            "start_s": round(s.start, 3),
+            "end_s": round(s.end, 3),
+            "speaker": s.speaker,
+            "text": s.text,
+            "avg_logprob": round(s.avg_logprob, 4),
+            "no_speech_prob": round(s.no_speech_prob, 4),
+            "compression_ratio": round(s.compression_ratio, 3),
+            "transmission_id": s.transmission_id,
+        }
+        for t in transcripts
+        for s in t.segments
+    ]
+    return pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+
+
+def words_frame(transcripts: Iterable[Transcript]):
+    """One row per word, columns ``WORD_COLUMNS``; ``word_id`` counts within the recording."""
+    import pandas as pd
+
+    rows = []
+    for t in transcripts:
+        word_id = 0
+        for s in t.segments:
+            for w in s.words:
+                rows.append(
+                    {
+                        "recording": t.recording,
+                        "segment_id": s.segment_id,
+                        "word_id": word_id,
+                        "start_s": round(w.start, 3),
+                        "end_s": round(w.end, 3),
+                        "speaker": s.speaker,
+                        "word": w.word,
+                        "probability": round(w.probability, 4),
+                    }
+                )
+                word_id += 1
+    return pd.DataFrame(rows, columns=WORD_COLUMNS)
+
+
+def safe_frame(frame):
+    """A copy of a table with every text cell made spreadsheet-safe."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or str(out[column].dtype).startswith("str"):
+            out[column] = out[column].map(spreadsheet_safe)
+    return out
+
+
+def write_table(frame, path: str | Path, fmt: str = "csv") -> Path:
+    """Write a table as CSV (spreadsheet-safe, UTF-8) or JSON (records).
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        safe_frame(frame).to_csv(path, index=False, encoding="utf-8")
+    elif fmt == "json":
+        frame.to_json(path, orient="records", indent=1, force_ascii=False)
+    else:
+        raise ValueError(f"tables are written as csv or json, not {fmt!r}")
+    return path
+
+
+def _timestamp(seconds: float, sep: str) -> str:
+    ms = max(0, round(seconds * 1000))
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def _cue_text(speaker: str, text: str) -> str:
+    text = text.strip().replace("-->", "->")
+    return f"[{speaker}] {text}" if speaker else text
+
+
+def to_srt(transcript: Transcript) -> str:
+    """One recording's segments as SubRip subtitles."""
+    cues = []
+    for n, s in enumerate(transcript.segments, 1):
+        span = f"{_timestamp(s.start, ',')} --> {_timestamp(s.end, ',')}"
+        cues.append(f"{n}\n{span}\n{_cue_text(s.speaker, s.text)}\n")
+    return "\n".join(cues)
+
+
+def to_vtt(transcript: Transcript) -> str:
+    """One recording's segments as WebVTT subtitles (speakers as voice tags)."""
+    cues = ["WEBVTT\n"]
+    for s in transcript.segments:
+        span = f"{_timestamp(s.start, '.')} --> {_timestamp(s.end, '.')}"
+        text = s.text.strip().replace("-->", "->").replace("&", "&amp;").replace("<", "&lt;")
+        voice = f"<v {s.speaker}>" if s.speaker else ""
+        cues.append(f"{span}\n{voice}{text}\n")
+    return "\n".join(cues)
+
+
+def write_subtitles(transcripts: Iterable[Transcript], out_dir: str | Path, fmt: str) -> list[Path]:
+    """Write one SRT or VTT file per recording into ``out_dir``; returns the paths."""
+    render = {"srt": to_srt, "vtt": to_vtt}[fmt]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for t in transcripts:
+        path = out_dir / f"{_safe_stem(t.recording)}.{fmt}"
+        path.write_text(render(t), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def _safe_stem(recording: str) -> str:
+    """A file name for a recording path: its parts joined, odd characters replaced."""
+    stem = Path(recording).with_suffix("").as_posix().strip("./")
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in stem) or "recording"

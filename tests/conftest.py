@@ -1,0 +1,75 @@
+"""Shared fixtures: a fake engine for plumbing tests, and generated audio files."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.records import Segment, Word
+
+DATA = Path(__file__).parent / "data"
+
+
+class FakeEngine:
+    """Stands in for Whisper in plumbing tests (CLI, batch, export): never for accuracy.
+
+    Each window gets one segment whose words are spread evenly over the audio.
+    """
+
+    name = "faster-whisper"
+    model = "tiny.en"
+
+    def __init__(self, words=("ten", "four", "dispatch"), fail_on_call: int | None = None):
+        self.words = words
+        self.calls = 0
+        self.fail_on_call = fail_on_call
+
+    def transcribe(self, audio, options, clips=None):
+        self.calls += 1
+        if self.fail_on_call is not None and self.calls == self.fail_on_call:
+            raise KeyboardInterrupt("simulated kill")
+        duration = len(audio) / 16000
+        step = duration / len(self.words)
+        words = [
+            Word(start=i * step, end=(i + 0.8) * step, word=w, probability=0.9)
+            for i, w in enumerate(self.words)
+        ]
+        return [Segment(segment_id=-1, start=0.0, end=duration, text=" ".join(self.words),
+                        words=words, avg_logprob=-0.2, no_speech_prob=0.01)]
+
+
+def write_bursts(path: Path, bursts=((0.5, 1.5), (3.0, 4.2)), duration=5.0, sr=16000) -> Path:
+    """A WAV file with noise bursts (stand-ins for transmissions) between silences."""
+    rng = np.random.default_rng(len(str(path)))
+    samples = np.zeros(int(duration * sr), dtype=np.float32)
+    for start, end in bursts:
+        a, b = int(start * sr), int(end * sr)
+        t = np.arange(b - a) / sr
+        samples[a:b] = 0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * rng.standard_normal(b - a)
+    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sr)
+        w.writeframes(pcm.tobytes())
+    return path
+
+
+@pytest.fixture
+def fake_engine():
+    return FakeEngine()
+
+
+@pytest.fixture
+def batch_dir(tmp_path):
+    """A folder of two good recordings, a corrupt one and a text file named .wav."""
+    folder = tmp_path / "calls"
+    (folder / "night").mkdir(parents=True)
+    write_bursts(folder / "a.wav")
+    write_bursts(folder / "night" / "b.wav", bursts=((1.0, 2.0),), duration=3.0)
+    (folder / "corrupt.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt " + bytes(range(7, 250)) * 4)
+    (folder / "notes.wav").write_text("this is not audio\n")
+    return folder
