@@ -1,0 +1,398 @@
+"""Normalising words so that a quote and a transcript can be compared.
+
+Both sides go through the same small steps: Unicode apostrophe and hyphen
+variants, case, punctuation, hyphen splits, thousands separators, spelled and
+written numbers (``ten four``, ``10-4`` and ``10 4`` all become ``10 4``). Each
+step says what it changed, as ftfy's ``fix_and_explain`` does, so a difference
+can be explained later.
+
+Contractions stay one token (``we're``); :func:`same_form` and
+:func:`contraction_of` say when two token sequences differ only in form
+(contraction, filler, number format, hyphenation or spacing).
+
+What it does not do: spelling correction, stemming, or ordinals
+(``first`` / ``1st``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pipeline.records import Word
+
+APOSTROPHES = {"\u2019": "U+2019", "\u2018": "U+2018", "\u02bc": "U+02BC", "`": "U+0060",
+               "\u00b4": "U+00B4", "\u2032": "U+2032"}
+"""Characters written for an apostrophe, mapped to the name used in a change note."""
+HYPHENS = {"\u2010": "U+2010", "\u2011": "U+2011", "\u2012": "U+2012", "\u2013": "U+2013",
+           "\u2212": "U+2212", "\u00ad": "U+00AD"}
+"""Characters written for a hyphen inside a word (the en dash included)."""
+FILLERS = frozenset({"uh", "um", "umm", "uhm", "uhh", "er", "erm", "ah", "ahh", "hmm", "hm",
+                     "mm", "mhm", "eh"})
+"""Hesitation words a recogniser writes and a reporter leaves out."""
+STOPWORDS = frozenset(
+    "a an the and or but so to of in on at for from by with as is are was were be been am "
+    "it its it's that this these those there here i we you he she they me us him her them "
+    "my our your his their not no do did does if then than all out up over off into".split())
+"""Function words: they count less when scoring a match."""
+
+UNITS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen".split())}
+"""Spelled numbers below twenty."""
+TENS = {w: 10 * i for i, w in enumerate(
+    "twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
+"""Spelled multiples of ten from twenty."""
+SCALES = {"hundred": 100, "thousand": 1000}
+"""Spelled multipliers."""
+
+CONTRACTIONS = {
+    "can't": ("can", "not"), "won't": ("will", "not"), "shan't": ("shall", "not"),
+    "ain't": ("am", "not"), "let's": ("let", "us"), "i'm": ("i", "am"),
+}
+"""Contractions that the general suffix rules do not cover."""
+SUFFIXES = (("n't", "not"), ("'re", "are"), ("'ll", "will"), ("'ve", "have"), ("'d", "would"),
+            ("'m", "am"))
+"""Contraction suffixes and the word they stand for."""
+S_HOSTS = frozenset("it that there he she what who here where how".split())
+"""Words whose ``'s`` is ``is`` (or ``has``) rather than a possessive."""
+
+_WORD_BREAK = re.compile(r"[\s\u2014\u2015\u2026]+|\.{3,}|-{2,}")
+_EDGE = re.compile(r"^[^\w]+|[^\w]+$")
+_PIECE_BREAK = re.compile(r"[-/:;_+&=]+")
+_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$")
+_INNER_DOT = re.compile(r"(?<!\d)\.|\.(?!\d)")
+_INNER_JUNK = re.compile(r"[^\w'.]")
+
+
+@dataclass(frozen=True)
+class Token:
+    """One normalised word (or piece of a word) and how it was obtained."""
+
+    text: str
+    """The normalised form used for matching (``10``, ``we're``, ``hit``)."""
+    original: str
+    """The source word as written (``Ten``, ``We’re``, ``hit‑and‑run,``)."""
+    index: int
+    """Position of the source word in its word list (whitespace words or recogniser words)."""
+    changes: tuple[str, ...] = ()
+    """What normalising changed, in order (``lowercase``, ``apostrophe U+2019``)."""
+    span: int = 1
+    """How many source words the token covers (2 for ``twenty five`` -> ``25``)."""
+
+
+def split_words(text: str) -> list[str]:
+    """Split text into words at whitespace, dashes and ellipses.
+
+    >>> split_words("clear out—we’re not… going")
+    ['clear', 'out', 'we’re', 'not', 'going']
+    """
+    return [w for w in _WORD_BREAK.split(text) if w]
+
+
+def is_filler(token: Token | str) -> bool:
+    """Whether a token is a hesitation word (``uh``, ``um``).
+
+    >>> is_filler("Um")
+    True
+    """
+    text = token.text if isinstance(token, Token) else token.lower().strip(".,!?")
+    return text in FILLERS
+
+
+def weight(token: Token | str) -> float:
+    """How much a quote token counts when scoring: 0 fillers, 0.3 function words, else 1."""
+    text = token.text if isinstance(token, Token) else token
+    if text in FILLERS:
+        return 0.0
+    return 0.3 if text in STOPWORDS else 1.0
+
+
+def _fix_characters(word: str) -> tuple[str, list[str]]:
+    """Map apostrophe and hyphen variants to ASCII; say which ones were seen."""
+    changes = []
+    for table, kind, ascii_char in ((APOSTROPHES, "apostrophe", "'"), (HYPHENS, "hyphen", "-")):
+        for char, name in table.items():
+            if char in word:
+                word = word.replace(char, ascii_char)
+                changes.append(f"{kind} {name}")
+    return word, changes
+
+
+def _keep_separator(match: re.Match) -> str:
+    """Keep characters that split a word into pieces; drop other inner punctuation."""
+    return match.group() if match.group() in "-/:;+&=" else ""
+
+
+def _strip_punctuation(word: str) -> tuple[str, list[str]]:
+    """Drop punctuation at the edges and inside (not apostrophes, hyphens, decimal points)."""
+    stripped = _EDGE.sub("", word)
+    if _THOUSANDS.match(stripped):
+        return stripped.replace(",", ""), ["thousands separator"]
+    inner = _INNER_DOT.sub("", _INNER_JUNK.sub(_keep_separator, stripped))
+    return inner, (["punctuation"] if inner != word else [])
+
+
+def _number_piece(piece: str) -> tuple[str, list[str]]:
+    """Spelled number words to digits, leading zeros dropped."""
+    if piece in UNITS:
+        return str(UNITS[piece]), [f"number '{piece}' -> '{UNITS[piece]}'"]
+    if piece in TENS:
+        return str(TENS[piece]), [f"number '{piece}' -> '{TENS[piece]}'"]
+    if piece.isdigit() and len(piece) > 1 and piece.startswith("0"):
+        return str(int(piece)), [f"number '{piece}' -> '{int(piece)}'"]
+    return piece, []
+
+
+@lru_cache(maxsize=200_000)
+def normalize_word(word: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Normalise one written word into pieces, each with the changes applied.
+
+    Args:
+        word: one whitespace-separated word as written.
+
+    Returns:
+        ``(text, changes)`` pairs; empty when the word is only punctuation.
+
+    >>> normalize_word("10‑4,")
+    (('10', ('hyphen U+2011', 'punctuation', 'hyphen split')), ('4', ('hyphen U+2011', \
+'punctuation', 'hyphen split')))
+    """
+    fixed, changes = _fix_characters(word)
+    lowered = fixed.lower()
+    if lowered != fixed:
+        changes.append("lowercase")
+    stripped, more = _strip_punctuation(lowered)
+    changes += more
+    raw_pieces = [p for p in _PIECE_BREAK.split(stripped) if p]
+    if len(raw_pieces) > 1:
+        changes.append("hyphen split")
+    pieces = []
+    for raw in raw_pieces:
+        raw = raw.strip("'")
+        if not raw:
+            continue
+        text, number_changes = _number_piece(raw)
+        pieces.append((text, tuple(changes + number_changes)))
+    return tuple(pieces)
+
+
+def _spelled_word(token: Token) -> str | None:
+    """The number word a token was spelled as (``twenty``), or None."""
+    for change in token.changes:
+        if change.startswith("number '"):
+            word = change.split("'")[1]
+            if word in UNITS or word in TENS:
+                return word
+    return None
+
+
+def _compound(prev: Token, token: Token) -> int | None:
+    """The value of two adjacent spelled numbers read as one (``twenty five``), or None."""
+    first, second = _spelled_word(prev), _spelled_word(token)
+    if first is None or prev.span != 1 or token.index - prev.index not in (0, 1):
+        return None
+    if first in TENS and second is not None and 0 < UNITS.get(second, 0) < 10:
+        return TENS[first] + UNITS[second]
+    if token.text in SCALES and 0 < UNITS.get(first, TENS.get(first, 0)) < 100:
+        return int(prev.text) * SCALES[token.text]
+    return None
+
+
+def _merge_numbers(tokens: list[Token]) -> list[Token]:
+    """Join spelled compounds: ``twenty five`` -> ``25``, ``two hundred`` -> ``200``.
+
+    ``ten four`` stays two tokens (``10 4``), as radio speech means it.
+    """
+    out: list[Token] = []
+    for token in tokens:
+        value = _compound(out[-1], token) if out else None
+        if value is None:
+            out.append(token)
+            continue
+        prev = out.pop()
+        same_word = prev.index == token.index
+        original = prev.original if same_word else f"{prev.original} {token.original}"
+        spelled = f"{_spelled_word(prev)} {_spelled_word(token) or token.text}"
+        keep = tuple(c for c in prev.changes if not c.startswith("number "))
+        out.append(Token(str(value), original, prev.index,
+                         keep + (f"number '{spelled}' -> '{value}'",),
+                         prev.span if same_word else prev.span + token.span))
+    return out
+
+
+def tokens_from_strings(words: Iterable[str]) -> list[Token]:
+    """Normalise a list of words; each token's index is the word's position in the list."""
+    tokens = [Token(text, word, i, changes)
+              for i, word in enumerate(words)
+              for text, changes in normalize_word(word)]
+    return _merge_numbers(tokens)
+
+
+def normalize(text: str) -> list[Token]:
+    """Normalise published or recognised text into tokens for matching.
+
+    Args:
+        text: any text (a quote, a part of one, a transcript line).
+
+    Returns:
+        Tokens in order; ``index`` is the position in :func:`split_words` of the text.
+
+    >>> [t.text for t in normalize("Ten-four, we’re 10‑4… uh, TWENTY five")]
+    ['10', '4', "we're", '10', '4', 'uh', '25']
+    """
+    return tokens_from_strings(split_words(text))
+
+
+def tokens_from_words(words: Sequence[Word]) -> list[Token]:
+    """Normalise recognised words the same way as :func:`normalize`.
+
+    Args:
+        words: the recogniser's words, in order.
+
+    Returns:
+        Tokens; ``index`` is the position in ``words`` (a word like ``10-4`` gives two
+        tokens with the same index, ``twenty five`` gives one token with ``span`` 2).
+    """
+    return tokens_from_strings(w.word.strip() for w in words)
+
+
+def expand_contraction(text: str) -> tuple[str, ...]:
+    """The words a contraction stands for; the token itself when it is not one.
+
+    >>> expand_contraction("we're"), expand_contraction("didn't"), expand_contraction("it's")
+    (('we', 'are'), ('did', 'not'), ('it', 'is'))
+    """
+    if text in CONTRACTIONS:
+        return CONTRACTIONS[text]
+    for suffix, full in SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return (text[: -len(suffix)], full)
+    if text.endswith("'s") and text[:-2] in S_HOSTS:
+        return (text[:-2], "is")
+    return (text,)
+
+
+def contraction_of(first: str, second: str) -> str | None:
+    """The contraction two normalised words can be written as, else None.
+
+    >>> contraction_of("we", "are"), contraction_of("can", "not"), contraction_of("it", "has")
+    ("we're", "can't", "it's")
+    """
+    for short, full in CONTRACTIONS.items():
+        if full == (first, second):
+            return short
+    if second == "not":
+        return f"{first}n't"
+    if second in ("is", "has") and first in S_HOSTS:
+        return f"{first}'s"
+    if second == "had":
+        second = "would"
+    for suffix, full in SUFFIXES:
+        if full == second and first.isalpha():
+            return f"{first}{suffix}"
+    return None
+
+
+def _contract(texts: list[str]) -> list[str]:
+    """Write every expandable word pair as its contraction (``cannot`` as ``can't``)."""
+    texts = ["can't" if t == "cannot" else t for t in texts]
+    out: list[str] = []
+    i = 0
+    while i < len(texts):
+        short = contraction_of(texts[i], texts[i + 1]) if i + 1 < len(texts) else None
+        if short is not None:
+            out.append(short)
+            i += 2
+        else:
+            out.append(texts[i])
+            i += 1
+    return out
+
+
+def _categories(tokens: Iterable[Token]) -> set[str]:
+    """Kinds of change applied to tokens, in the words :func:`same_form` reports."""
+    kinds = set()
+    for token in tokens:
+        for change in token.changes:
+            if change.startswith("number") or change == "thousands separator":
+                kinds.add("number format")
+            elif change == "hyphen split" and token.text.isdigit():
+                kinds.add("number format")
+            elif change.startswith("hyphen"):
+                kinds.add("hyphenation")
+            elif change.startswith("apostrophe"):
+                kinds.add("apostrophe")
+            elif change == "lowercase":
+                kinds.add("case")
+            else:
+                kinds.add("punctuation")
+    return kinds
+
+
+def same_form(a: Sequence[str], b: Sequence[str]) -> str | None:
+    """Say whether two word sequences differ only in form, and how.
+
+    Steps are tried in order (spelling, fillers, contractions, spacing); the reason names
+    what had to be ignored for the two to become equal.
+
+    Args:
+        a: words as written on one side (e.g. the quote's).
+        b: words on the other side (e.g. the recogniser's).
+
+    Returns:
+        ``"same"`` when identical; a comma-separated reason (``"contraction"``,
+        ``"filler"``, ``"number format"``, ``"hyphenation"``, ``"spacing"``, ``"case"``,
+        ``"punctuation"``, ``"apostrophe"``) when they differ only in form; None when the
+        words differ.
+
+    >>> same_form(["we're"], ["we", "are"]), same_form(["ten", "four"], ["10-4"])
+    ('contraction', 'number format')
+    >>> same_form(["clear", "out"], ["clear", "up"]) is None
+    True
+    """
+    if list(a) == list(b):
+        return "same"
+    ta, tb = tokens_from_strings(a), tokens_from_strings(b)
+    xa, xb = [t.text for t in ta], [t.text for t in tb]
+    reasons: list[str] = []
+    if xa != xb or [t.original for t in ta] != [t.original for t in tb]:
+        reasons = sorted(_categories(ta) ^ _categories(tb)) or sorted(_categories(ta + tb))
+    steps = (
+        ("filler", lambda xs: [x for x in xs if x not in FILLERS]),
+        ("contraction", _contract),
+        ("spacing", lambda xs: ["".join(xs).replace("'", "")]),
+    )
+    for name, step in steps:
+        if xa == xb:
+            break
+        na, nb = step(xa), step(xb)
+        if (na, nb) != (xa, xb):
+            reasons.append(name)
+        xa, xb = na, nb
+    if xa != xb:
+        return None
+    return ", ".join(dict.fromkeys(reasons)) or "same"
+
+
+def phonetic_key(text: str) -> str:
+    """A crude sound-alike key: first letter, then consonant classes without repeats.
+
+    Survives some misrecognitions (``cheif``/``chief``, ``ruspond``/``respond``).
+
+    >>> phonetic_key("respond") == phonetic_key("ruspond")
+    True
+    """
+    if not text or not text[0].isalpha():
+        return text
+    classes = str.maketrans("bfpvcgjkqsxzdtlmnr", "111122222222334556")
+    code = text.lower().translate(classes)
+    key = [text[0].lower()]
+    last = code[0]
+    for ch in code[1:]:
+        if ch.isdigit() and ch != last:
+            key.append(ch)
+        last = ch if ch.isdigit() or ch not in "hw" else last
+    return "".join(key)
