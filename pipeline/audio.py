@@ -1,0 +1,719 @@
+"""Decode recordings and split them into transmissions.
+
+This stage turns a file into samples and samples into ``Transmission`` records:
+
+* **Decoding** goes through PyAV, which bundles FFmpeg's libraries, so every
+  common format (wav, mp3, m4a/aac, flac, ogg, opus, 8 kHz telephone audio,
+  stereo) decodes in process without a system ``ffmpeg`` binary.
+  ``load_audio`` gives float32 mono at 16 kHz; ``load_segment`` gives a pydub
+  ``AudioSegment`` at the file's own rate and channels. A file that cannot be
+  decoded raises ``AudioError`` naming the file and the reason.
+* **Segmentation** keeps the semantics of ``pydub.silence.detect_nonsilent``
+  (a silence is a window of ``min_silence_len`` ms whose RMS is at or below a
+  threshold) but computes every window's RMS at once from a cumulative sum of
+  squared samples, instead of re-slicing the audio at every millisecond.
+  ``find_transmissions`` sets the threshold relative to the recording's own
+  speech loudness, drops squelch tails and clicks, and pads what it keeps.
+* **Packing** groups consecutive transmissions into windows of up to 30 s
+  (``pack_windows``), builds each window's audio (``window_audio``) and maps a
+  time inside a window back to the recording (``Window.to_absolute``).
+
+It does not transcribe, and it does not know about models.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from pipeline.records import Transmission
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pydub import AudioSegment
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+"""Sample rate in Hz of the arrays this package works on (Whisper's input rate)."""
+
+_CHUNK_FRAMES = 1 << 20
+"""Frames squared and summed at a time, to bound memory on long recordings."""
+
+
+class AudioError(Exception):
+    """A recording that cannot be decoded; the message names the file and the reason."""
+
+    def __init__(self, path: str | Path, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        """The file as given."""
+        self.reason = reason
+        """Why it failed, e.g. ``not an audio file`` or ``empty (no audio samples)``."""
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def _pydub():
+    """Import pydub without its warning about a missing ffmpeg binary (we never call it)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
+        import pydub
+
+    return pydub
+
+
+def _looks_like_text(head: bytes) -> bool:
+    """True when the first bytes of a file are plain text (a transcript, a web page)."""
+    if not head or b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+_MAGIC = {
+    b"RIFF": "WAV",
+    b"ID3": "MP3",
+    b"fLaC": "FLAC",
+    b"OggS": "Ogg",
+    b"FORM": "AIFF",
+    b"\x1aE\xdf\xa3": "Matroska/WebM",
+    b"#!AMR": "AMR",
+    b"caff": "CAF",
+}
+"""Leading bytes of common audio containers, to tell a damaged file from a non-audio one."""
+
+
+def _unreadable_reason(head: bytes, ffmpeg_message: str) -> str:
+    """Why FFmpeg could not open a file, judged from its first bytes."""
+    kind = next((name for magic, name in _MAGIC.items() if head.startswith(magic)), None)
+    if kind is None and head[4:8] == b"ftyp":
+        kind = "MP4/M4A"
+    if kind is None and len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        kind = "MPEG audio"
+    if kind:
+        return f"corrupt or truncated ({kind} header, but FFmpeg says: {ffmpeg_message})"
+    if _looks_like_text(head):
+        return "not an audio file (it holds text)"
+    return f"not an audio file (FFmpeg says: {ffmpeg_message})"
+
+
+def _open_container(path: str | Path):
+    """Open a file with PyAV, turning every failure into an ``AudioError``."""
+    import av
+
+    p = Path(path)
+    if not p.exists():
+        raise AudioError(path, "no such file")
+    if not p.is_file():
+        raise AudioError(path, "not a file")
+    if p.stat().st_size == 0:
+        raise AudioError(path, "empty file (0 bytes)")
+    try:
+        container = av.open(str(p), mode="r", metadata_errors="ignore")
+    except av.error.FFmpegError as e:
+        with open(p, "rb") as f:
+            head = f.read(512)
+        raise AudioError(path, _unreadable_reason(head, e.strerror)) from e
+    if not container.streams.audio:
+        container.close()
+        raise AudioError(path, "not an audio file (no audio stream)")
+    return container
+
+
+def _decode(path: str | Path, fmt: str, layout: str | None, rate: int | None):
+    """Decode a file's first audio stream, resampled as asked.
+
+    Args:
+        path: The file.
+        fmt: PyAV sample format of the output, packed (``s16`` or ``flt``).
+        layout: Channel layout of the output; None keeps the stream's.
+        rate: Sample rate of the output; None keeps the stream's.
+
+    Returns:
+        The interleaved samples (1-D), the output rate and the number of channels.
+
+    Raises:
+        AudioError: The file cannot be opened or holds no decodable samples.
+    """
+    import av
+
+    with _open_container(path) as container:
+        stream = container.streams.audio[0]
+        layout = layout or stream.layout.name
+        rate = rate or stream.rate
+        if not rate:
+            raise AudioError(path, "corrupt or truncated (no sample rate)")
+        resampler = av.AudioResampler(format=fmt, layout=layout, rate=rate)
+        chunks, bad = _decode_stream(container, stream, resampler)
+        channels = len(av.AudioLayout(layout).channels)
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    if samples.size == 0:
+        reason = "corrupt or truncated (nothing decodable)" if bad else "empty (no audio samples)"
+        raise AudioError(path, reason)
+    if bad:
+        log.warning("%s: skipped %d undecodable packets (corrupt or truncated)", path, bad)
+    return samples, rate, channels
+
+
+def _decode_stream(container, stream, resampler) -> tuple[list[np.ndarray], int]:
+    """Decode and resample every packet, skipping the bad ones; returns chunks and bad count."""
+    import av
+
+    chunks: list[np.ndarray] = []
+    bad = 0
+    try:
+        for packet in container.demux(stream):
+            try:
+                frames = packet.decode()
+            except av.error.InvalidDataError:
+                bad += 1
+                continue
+            for frame in frames:
+                frame.pts = None
+                chunks.extend(f.to_ndarray().ravel() for f in resampler.resample(frame))
+    except av.error.FFmpegError as e:  # the container itself breaks off: truncated
+        log.debug("demuxing stopped: %s", e)
+        bad += 1
+    chunks.extend(f.to_ndarray().ravel() for f in resampler.resample(None))
+    return chunks, bad
+
+
+def load_audio(path: str | Path, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode a file to float32 mono samples in [-1, 1], resampled to ``sr``.
+
+    Args:
+        path: Any format FFmpeg reads (wav, mp3, m4a, flac, ogg, opus, ...).
+        sr: Output sample rate in Hz.
+
+    Returns:
+        A 1-D float32 array.
+
+    Raises:
+        AudioError: Not audio, corrupt, truncated beyond use, or empty.
+    """
+    samples, _, channels = _decode(path, "flt", None, sr)
+    if channels > 1:  # average, as FFmpeg's downmix would scale stereo up by 3 dB
+        samples = samples.reshape(-1, channels).mean(axis=1)
+    return np.clip(samples.astype(np.float32, copy=False), -1.0, 1.0)
+
+
+def load_segment(path: str | Path) -> AudioSegment:
+    """Decode a file to a pydub ``AudioSegment`` at its own rate and channels (16-bit).
+
+    Args:
+        path: Any format FFmpeg reads.
+
+    Returns:
+        The recording as an ``AudioSegment``; decoded by PyAV, not by an ffmpeg binary.
+
+    Raises:
+        AudioError: Not audio, corrupt, truncated beyond use, or empty.
+    """
+    samples, rate, channels = _decode(path, "s16", None, None)
+    return _pydub().AudioSegment(
+        data=samples.astype(np.int16, copy=False).tobytes(),
+        sample_width=2,
+        frame_rate=rate,
+        channels=channels,
+    )
+
+
+def _segment_frames(seg: AudioSegment) -> np.ndarray:
+    """The samples of an ``AudioSegment`` as an integer array of shape (frames, channels)."""
+    dtype = {1: np.int8, 2: np.int16, 4: np.int32}[seg.sample_width]
+    return np.frombuffer(seg.raw_data, dtype=dtype).reshape(-1, seg.channels)
+
+
+def segment_to_array(seg: AudioSegment, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Convert an ``AudioSegment`` to float32 mono samples in [-1, 1] at ``sr``.
+
+    Channels are averaged; the rate is changed with a polyphase filter.
+
+    Args:
+        seg: The audio.
+        sr: Output sample rate in Hz.
+
+    Returns:
+        A 1-D float32 array.
+    """
+    from scipy.signal import resample_poly
+
+    frames = _segment_frames(seg)
+    mono = frames.mean(axis=1) / seg.max_possible_amplitude
+    if seg.frame_rate != sr:
+        g = math.gcd(seg.frame_rate, sr)
+        mono = resample_poly(mono, sr // g, seg.frame_rate // g)
+    return np.clip(mono, -1.0, 1.0).astype(np.float32)
+
+
+def array_to_segment(samples: np.ndarray, sr: int = SAMPLE_RATE) -> AudioSegment:
+    """Convert float mono samples in [-1, 1] to a 16-bit mono ``AudioSegment``.
+
+    Args:
+        samples: 1-D float array; values outside [-1, 1] are clipped.
+        sr: Its sample rate in Hz.
+
+    Returns:
+        The audio as an ``AudioSegment``.
+    """
+    return _pydub().AudioSegment(
+        data=_to_int16(samples).tobytes(), sample_width=2, frame_rate=sr, channels=1
+    )
+
+
+def _to_int16(samples: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1] to int16, rounded and clipped."""
+    scaled = np.round(np.asarray(samples, dtype=np.float32) * np.float32(32768.0))
+    return np.clip(scaled, -32768, 32767).astype(np.int16)
+
+
+def cut(samples: np.ndarray, start_s: float, end_s: float, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """The samples between two times, clamped to the recording (a view, not a copy).
+
+    Args:
+        samples: 1-D samples.
+        start_s: Start in seconds.
+        end_s: End in seconds.
+        sr: Sample rate in Hz.
+
+    Returns:
+        ``samples[start:end]``; empty when the span lies outside the recording.
+
+    Raises:
+        ValueError: ``end_s`` is before ``start_s``.
+    """
+    if end_s < start_s:
+        raise ValueError(f"cut ends ({end_s}) before it starts ({start_s})")
+    n = len(samples)
+    start = min(max(int(round(start_s * sr)), 0), n)
+    end = min(max(int(round(end_s * sr)), start), n)
+    return samples[start:end]
+
+
+# --------------------------------------------------------------------------- silence detection
+
+
+@dataclass
+class _Signal:
+    """Integer samples plus what pydub's millisecond arithmetic needs."""
+
+    frames: np.ndarray
+    """Samples, shape (frames, channels), integer."""
+    frame_rate: int
+    """Frames per second."""
+    sample_width: int
+    """Bytes per sample (1, 2 or 4)."""
+    length_ms: int
+    """Length in milliseconds, rounded as ``len(AudioSegment)`` rounds it."""
+
+    @classmethod
+    def from_segment(cls, seg: AudioSegment) -> _Signal:
+        return cls(_segment_frames(seg), seg.frame_rate, seg.sample_width, len(seg))
+
+    @classmethod
+    def from_array(cls, samples: np.ndarray, sr: int) -> _Signal:
+        frames = _to_int16(samples).reshape(-1, 1)
+        return cls(frames, sr, 2, round(1000 * len(frames) / sr))
+
+    @property
+    def max_amplitude(self) -> float:
+        """Largest possible amplitude, as pydub's ``max_possible_amplitude``."""
+        return 2 ** (self.sample_width * 8) / 2
+
+
+def _ms_to_frame(ms: np.ndarray, frame_rate: int) -> np.ndarray:
+    """Frame index of each millisecond position, as pydub computes it."""
+    return (ms * (frame_rate / 1000.0)).astype(np.int64)
+
+
+def _cumulative_energy(sig: _Signal) -> np.ndarray:
+    """Sum of squared samples from the start up to each millisecond boundary.
+
+    Element ``j`` is the energy of frames ``[0, int(j * rate / 1000))``, for
+    ``j`` in ``0 .. length_ms + 2`` (positions past the end clamp to the end,
+    as pydub pads a short slice with silence). Squares are summed per
+    millisecond, a chunk at a time, so a long recording never needs a second
+    full-size array.
+    """
+    n = len(sig.frames)
+    bounds = np.minimum(_ms_to_frame(np.arange(sig.length_ms + 3), sig.frame_rate), n)
+    starts, stops = bounds[:-1], bounds[1:]
+    exact = sig.sample_width <= 2  # int64 sums of 8- and 16-bit squares cannot overflow
+    per_ms = np.zeros(len(starts), dtype=np.int64 if exact else np.float64)
+    blocks = np.flatnonzero(stops > starts)  # contiguous: empty blocks have no width
+    step = max(_CHUNK_FRAMES * 1000 // max(sig.frame_rate, 1), 1)
+    for k in range(0, len(blocks), step):
+        idx = blocks[k : k + step]
+        f0, f1 = starts[idx[0]], stops[idx[-1]]
+        squares = _squares(sig.frames[f0:f1], exact)
+        per_ms[idx] = np.add.reduceat(squares, starts[idx] - f0, dtype=per_ms.dtype)
+    return np.concatenate(([0], np.cumsum(per_ms)))
+
+
+def _squares(frames: np.ndarray, exact: bool) -> np.ndarray:
+    """Squared samples of each frame, summed over channels."""
+    if frames.shape[1] == 1:
+        x = frames[:, 0].astype(np.int32 if exact else np.float64)
+        return x * x
+    x = frames.astype(np.int64 if exact else np.float64)
+    return (x * x).sum(axis=1)
+
+
+def _window_starts(length_ms: int, window_ms: int, seek_step: int) -> np.ndarray:
+    """Start (ms) of every window pydub tests, the last one always included."""
+    last = length_ms - window_ms
+    starts = np.arange(0, last + 1, seek_step, dtype=np.int64)
+    if last % seek_step:
+        starts = np.append(starts, last)
+    return starts
+
+
+def _window_rms(sig: _Signal, cum: np.ndarray, starts: np.ndarray, window_ms: int) -> np.ndarray:
+    """RMS of each window ``[start, start + window_ms)``, truncated to an integer like audioop's."""
+    ends = starts + window_ms
+    n_frames = _ms_to_frame(ends, sig.frame_rate) - _ms_to_frame(starts, sig.frame_rate)
+    energy = (cum[ends] - cum[starts]).astype(np.float64)
+    count = np.maximum(n_frames * sig.frames.shape[1], 1)
+    return np.floor(np.sqrt(energy / count))
+
+
+def _window_is_silent(sig, cum, starts, window_ms, thresh) -> np.ndarray:
+    """Whether each window's integer RMS (as audioop truncates it) is at or below ``thresh``.
+
+    ``floor(sqrt(E / n)) <= T`` is ``E < (floor(T) + 1) ** 2 * n``: no square roots.
+    """
+    ends = starts + window_ms
+    n_frames = _ms_to_frame(ends, sig.frame_rate) - _ms_to_frame(starts, sig.frame_rate)
+    count = np.maximum(n_frames * sig.frames.shape[1], 1)
+    return cum[ends] - cum[starts] < float(math.floor(thresh) + 1) ** 2 * count
+
+
+def _silent_ranges(
+    sig: _Signal, cum: np.ndarray, min_silence_len: int, thresh_db: float, seek_step: int
+) -> list[list[int]]:
+    """``pydub.silence.detect_silence`` on a signal, vectorised: list of [start, end] ms.
+
+    ``cum`` is the signal's ``_cumulative_energy``.
+    """
+    if sig.length_ms < min_silence_len:
+        return []
+    thresh = 10 ** (thresh_db / 20) * sig.max_amplitude  # pydub's db_to_float * max amplitude
+    starts = _window_starts(sig.length_ms, min_silence_len, seek_step)
+    silent = starts[_window_is_silent(sig, cum, starts, min_silence_len, thresh)]
+    if silent.size == 0:
+        return []
+    step = np.diff(silent)
+    breaks = np.flatnonzero((step != seek_step) & (step > min_silence_len))
+    firsts = np.concatenate(([0], breaks + 1))
+    lasts = np.concatenate((breaks, [silent.size - 1]))
+    return [
+        [int(silent[a]), int(silent[b]) + min_silence_len]
+        for a, b in zip(firsts, lasts, strict=True)
+    ]
+
+
+def _invert(silent: list[list[int]], length_ms: int) -> list[list[int]]:
+    """Nonsilent ranges between silent ones, exactly as pydub's ``detect_nonsilent`` does."""
+    if not silent:
+        return [[0, length_ms]]
+    if silent[0][0] == 0 and silent[0][1] == length_ms:
+        return []
+    ranges, prev_end = [], 0
+    for start, end in silent:
+        ranges.append([prev_end, start])
+        prev_end = end
+    if silent[-1][1] != length_ms:
+        ranges.append([prev_end, length_ms])
+    if ranges[0] == [0, 0]:
+        ranges.pop(0)
+    return ranges
+
+
+def detect_nonsilent(
+    seg: AudioSegment, min_silence_len: int = 1000, silence_thresh: float = -16, seek_step: int = 1
+) -> list[list[int]]:
+    """Nonsilent ranges of a recording: ``pydub.silence.detect_nonsilent``, vectorised.
+
+    Same arguments and results as pydub's (a silence is a window of
+    ``min_silence_len`` ms whose RMS is at or below ``silence_thresh`` dBFS,
+    windows tried every ``seek_step`` ms), but each window's RMS comes from a
+    cumulative sum of squares, so a 30-minute file takes about a second
+    instead of minutes (pydub issue #595).
+
+    Args:
+        seg: The audio.
+        min_silence_len: Shortest silence in ms that separates two ranges.
+        silence_thresh: Silence threshold in dBFS.
+        seek_step: Step between tested windows in ms.
+
+    Returns:
+        ``[start_ms, end_ms]`` pairs in time order.
+    """
+    sig = _Signal.from_segment(seg)
+    cum = _cumulative_energy(sig)
+    silent = _silent_ranges(sig, cum, min_silence_len, silence_thresh, seek_step)
+    return _invert(silent, sig.length_ms)
+
+
+# --------------------------------------------------------------------------- transmissions
+
+
+@dataclass
+class SegmentOptions:
+    """How a recording is split into transmissions.
+
+    The defaults were tuned on real air-to-ground radio (Apollo 11, 8 kHz,
+    hiss between transmissions) and checked on a telephone call.
+    """
+
+    threshold_db: float = 26.0
+    """Silence threshold in dB below the recording's speech loudness (not its peak)."""
+    loudness_percentile: float = 95.0
+    """Percentile of the active frames' levels taken as the speech loudness."""
+    floor_percentile: float = 10.0
+    """Percentile of all frame levels taken as the noise floor (hiss, squelch, silence)."""
+    floor_margin_db: float = 6.0
+    """The threshold never falls below the noise floor plus this margin; frames louder than
+    floor plus twice the margin count as active when measuring speech loudness."""
+    frame_ms: int = 50
+    """Frame length in ms for measuring loudness and noise floor."""
+    min_silence_ms: int = 450
+    """Shortest silence in ms that ends a transmission; shorter gaps stay inside one."""
+    seek_step_ms: int = 10
+    """Step in ms between tested silence windows (boundaries are this precise)."""
+    keep_silence_ms: int = 250
+    """Padding in ms kept before and after each transmission (split evenly when two meet)."""
+    min_transmission_ms: int = 200
+    """Bursts shorter than this (squelch tails, clicks), before padding, are dropped."""
+
+
+def frame_levels(sig_or_samples, frame_ms: int = 50, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Level of each frame in dBFS (digital silence reads -120).
+
+    Args:
+        sig_or_samples: An ``AudioSegment`` or float mono samples.
+        frame_ms: Frame length in ms.
+        sr: Sample rate of ``sig_or_samples`` when it is an array.
+
+    Returns:
+        One level per whole frame.
+    """
+    sig = _as_signal(sig_or_samples, sr)
+    return _frame_levels(sig, _cumulative_energy(sig), frame_ms)
+
+
+def _frame_levels(sig: _Signal, cum: np.ndarray, frame_ms: int) -> np.ndarray:
+    starts = np.arange(0, sig.length_ms - frame_ms + 1, frame_ms, dtype=np.int64)
+    rms = _window_rms(sig, cum, starts, frame_ms) / sig.max_amplitude
+    return 20 * np.log10(np.maximum(rms, 1e-6))
+
+
+def silence_threshold(
+    sig_or_samples, options: SegmentOptions | None = None, sr: int = SAMPLE_RATE
+) -> float:
+    """The absolute silence threshold in dBFS that ``options`` gives for this recording.
+
+    Speech loudness is a percentile of the active frames (frames clearly above
+    the noise floor), so a recording that is mostly silence, like a scanner's,
+    is measured by its speech and not by its silence.
+
+    Args:
+        sig_or_samples: An ``AudioSegment`` or float mono samples.
+        options: Segmentation options.
+        sr: Sample rate of ``sig_or_samples`` when it is an array.
+
+    Returns:
+        The threshold in dBFS (``-inf`` for digital silence).
+    """
+    options = options or SegmentOptions()
+    levels = frame_levels(sig_or_samples, options.frame_ms, sr)
+    return _threshold_from_levels(levels, options)
+
+
+def _threshold_from_levels(levels: np.ndarray, options: SegmentOptions) -> float:
+    if levels.size == 0:
+        return -math.inf
+    floor = float(np.percentile(levels, options.floor_percentile))
+    active = levels[levels > floor + 2 * options.floor_margin_db]
+    pool = active if active.size else levels
+    loudness = float(np.percentile(pool, options.loudness_percentile))
+    thresh = max(loudness - options.threshold_db, floor + options.floor_margin_db)
+    log.debug("floor %.1f dBFS, speech %.1f dBFS, threshold %.1f dBFS", floor, loudness, thresh)
+    return thresh
+
+
+def _as_signal(sig_or_samples, sr: int) -> _Signal:
+    if isinstance(sig_or_samples, np.ndarray):
+        return _Signal.from_array(sig_or_samples, sr)
+    return _Signal.from_segment(sig_or_samples)
+
+
+def find_transmissions(
+    seg_or_samples, options: SegmentOptions | None = None, sr: int = SAMPLE_RATE
+) -> list[Transmission]:
+    """Split a recording into transmissions: bursts of sound between silences.
+
+    The silence threshold is relative to the recording's own speech loudness
+    (``silence_threshold``); silences are found as ``detect_nonsilent`` finds
+    them; bursts shorter than ``min_transmission_ms`` are dropped; the rest
+    are padded by ``keep_silence_ms``.
+
+    Args:
+        seg_or_samples: An ``AudioSegment`` or float mono samples.
+        options: Segmentation options.
+        sr: Sample rate of ``seg_or_samples`` when it is an array.
+
+    Returns:
+        Transmissions in time order, seconds absolute in the recording, not overlapping.
+    """
+    options = options or SegmentOptions()
+    sig = _as_signal(seg_or_samples, sr)
+    cum = _cumulative_energy(sig)
+    thresh = _threshold_from_levels(_frame_levels(sig, cum, options.frame_ms), options)
+    if thresh == -math.inf:
+        return []
+    silent = _silent_ranges(sig, cum, options.min_silence_ms, thresh, options.seek_step_ms)
+    bursts = [
+        r for r in _invert(silent, sig.length_ms) if r[1] - r[0] >= options.min_transmission_ms
+    ]
+    padded = _pad(bursts, options.keep_silence_ms, sig.length_ms)
+    return [Transmission(start / 1000.0, end / 1000.0) for start, end in padded]
+
+
+def _pad(ranges: list[list[int]], keep_ms: int, length_ms: int) -> list[list[int]]:
+    """Widen each range by ``keep_ms``; where two would overlap, the gap is split evenly."""
+    out = [[max(s - keep_ms, 0), min(e + keep_ms, length_ms)] for s, e in ranges]
+    for i in range(1, len(out)):
+        if out[i][0] < out[i - 1][1]:
+            middle = (ranges[i - 1][1] + ranges[i][0]) // 2
+            out[i - 1][1], out[i][0] = middle, middle
+    return out
+
+
+# --------------------------------------------------------------------------- packing
+
+
+@dataclass
+class Placement:
+    """Where one transmission sits inside a packed window."""
+
+    index: int
+    """Index of the transmission in the list given to ``pack_windows``."""
+    transmission: Transmission
+    """The transmission, with its absolute times."""
+    offset: float
+    """Its start inside the packed window, in seconds."""
+
+    @property
+    def end_offset(self) -> float:
+        """Its end inside the packed window, in seconds."""
+        return self.offset + self.transmission.duration
+
+
+@dataclass
+class Window:
+    """Consecutive transmissions packed into one stretch of audio, short silences between."""
+
+    placements: list[Placement] = field(default_factory=list)
+    """The transmissions it holds, in time order."""
+    gap_s: float = 0.5
+    """Silence in seconds inserted between two transmissions."""
+
+    @property
+    def duration(self) -> float:
+        """Length of the packed audio in seconds."""
+        return self.placements[-1].end_offset if self.placements else 0.0
+
+    @property
+    def start(self) -> float:
+        """Absolute start of the first transmission, in seconds."""
+        return self.placements[0].transmission.start
+
+    @property
+    def end(self) -> float:
+        """Absolute end of the last transmission, in seconds."""
+        return self.placements[-1].transmission.end
+
+    def placement_at(self, t: float) -> Placement:
+        """The placement a window time belongs to; a time in a gap goes to the nearer side."""
+        for here, after in zip(self.placements, self.placements[1:], strict=False):
+            if t < (here.end_offset + after.offset) / 2:
+                return here
+        return self.placements[-1]
+
+    def to_absolute(self, t: float) -> tuple[int, float]:
+        """Map a time in the packed window to the recording.
+
+        Args:
+            t: Seconds from the start of the packed audio.
+
+        Returns:
+            The index of the transmission it falls in (as given to
+            ``pack_windows``) and the absolute time in seconds, clamped to
+            that transmission.
+        """
+        p = self.placement_at(t)
+        inside = min(max(t - p.offset, 0.0), p.transmission.duration)
+        return p.index, p.transmission.start + inside
+
+
+def pack_windows(
+    transmissions: list[Transmission], max_window_s: float = 30.0, gap_s: float = 0.5
+) -> list[Window]:
+    """Group consecutive transmissions into windows of at most ``max_window_s``.
+
+    Greedy and in order: a transmission joins the current window if the
+    window, with a ``gap_s`` silence before it, still fits; a transmission
+    longer than ``max_window_s`` gets a window of its own (so
+    ``max_window_s=0`` gives one window per transmission).
+
+    Args:
+        transmissions: Transmissions in time order.
+        max_window_s: Longest packed window in seconds.
+        gap_s: Silence in seconds between two packed transmissions.
+
+    Returns:
+        Windows in time order; every transmission is in exactly one.
+    """
+    windows: list[Window] = []
+    current = Window(gap_s=gap_s)
+    for index, tr in enumerate(transmissions):
+        offset = current.duration + gap_s if current.placements else 0.0
+        if current.placements and offset + tr.duration > max_window_s:
+            windows.append(current)
+            current, offset = Window(gap_s=gap_s), 0.0
+        current.placements.append(Placement(index, tr, offset))
+    if current.placements:
+        windows.append(current)
+    return windows
+
+
+def window_audio(samples: np.ndarray, window: Window, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """The packed audio of a window: its transmissions cut from ``samples``, silences between.
+
+    Args:
+        samples: The recording, 1-D.
+        window: A window from ``pack_windows`` over this recording's transmissions.
+        sr: Sample rate in Hz.
+
+    Returns:
+        A float32 array of ``round(window.duration * sr)`` samples (shorter only
+        where a transmission runs past the end of ``samples``).
+    """
+    out = np.zeros(int(round(window.duration * sr)), dtype=np.float32)
+    for p in window.placements:
+        piece = cut(samples, p.transmission.start, p.transmission.end, sr)
+        at = int(round(p.offset * sr))
+        piece = piece[: len(out) - at]
+        out[at : at + len(piece)] = piece
+    return out
