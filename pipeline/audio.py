@@ -308,7 +308,7 @@ class _Signal:
     """Integer samples plus what pydub's millisecond arithmetic needs."""
 
     frames: np.ndarray
-    """Samples, shape (frames, channels), integer."""
+    """Samples, shape (frames, channels): integers, or floats on the 16-bit scale."""
     frame_rate: int
     """Frames per second."""
     sample_width: int
@@ -322,7 +322,7 @@ class _Signal:
 
     @classmethod
     def from_array(cls, samples: np.ndarray, sr: int) -> _Signal:
-        frames = _to_int16(samples).reshape(-1, 1)
+        frames = (np.asarray(samples, dtype=np.float32) * np.float32(32768.0)).reshape(-1, 1)
         return cls(frames, sr, 2, round(1000 * len(frames) / sr))
 
     @property
@@ -348,7 +348,8 @@ def _cumulative_energy(sig: _Signal) -> np.ndarray:
     n = len(sig.frames)
     bounds = np.minimum(_ms_to_frame(np.arange(sig.length_ms + 3), sig.frame_rate), n)
     starts, stops = bounds[:-1], bounds[1:]
-    exact = sig.sample_width <= 2  # int64 sums of 8- and 16-bit squares cannot overflow
+    # int64 sums of 8- and 16-bit integer squares are exact and cannot overflow
+    exact = sig.frames.dtype.kind == "i" and sig.sample_width <= 2
     per_ms = np.zeros(len(starts), dtype=np.int64 if exact else np.float64)
     blocks = np.flatnonzero(stops > starts)  # contiguous: empty blocks have no width
     step = max(_CHUNK_FRAMES * 1000 // max(sig.frame_rate, 1), 1)
@@ -379,37 +380,48 @@ def _window_starts(length_ms: int, window_ms: int, seek_step: int) -> np.ndarray
 
 
 def _window_rms(sig: _Signal, cum: np.ndarray, starts: np.ndarray, window_ms: int) -> np.ndarray:
-    """RMS of each window ``[start, start + window_ms)``, truncated to an integer like audioop's."""
+    """RMS of each window ``[start, start + window_ms)``, in sample units."""
     ends = starts + window_ms
     n_frames = _ms_to_frame(ends, sig.frame_rate) - _ms_to_frame(starts, sig.frame_rate)
     energy = (cum[ends] - cum[starts]).astype(np.float64)
     count = np.maximum(n_frames * sig.frames.shape[1], 1)
-    return np.floor(np.sqrt(energy / count))
+    return np.sqrt(energy / count)
 
 
-def _window_is_silent(sig, cum, starts, window_ms, thresh) -> np.ndarray:
-    """Whether each window's integer RMS (as audioop truncates it) is at or below ``thresh``.
+def _window_is_silent(sig, cum, starts, window_ms, thresh, truncate) -> np.ndarray:
+    """Whether each window's RMS is at or below ``thresh``, without square roots.
 
-    ``floor(sqrt(E / n)) <= T`` is ``E < (floor(T) + 1) ** 2 * n``: no square roots.
+    With ``truncate`` the RMS is an integer, as audioop (and so pydub) computes
+    it: ``floor(sqrt(E / n)) <= T`` is ``E < (floor(T) + 1) ** 2 * n``.
+    Without it, ``sqrt(E / n) <= T`` is ``E <= T ** 2 * n``, which scales
+    exactly with the recording's gain.
     """
     ends = starts + window_ms
     n_frames = _ms_to_frame(ends, sig.frame_rate) - _ms_to_frame(starts, sig.frame_rate)
     count = np.maximum(n_frames * sig.frames.shape[1], 1)
-    return cum[ends] - cum[starts] < float(math.floor(thresh) + 1) ** 2 * count
+    energy = cum[ends] - cum[starts]
+    if truncate:
+        return energy < float(math.floor(thresh) + 1) ** 2 * count
+    return energy <= thresh**2 * count
 
 
 def _silent_ranges(
-    sig: _Signal, cum: np.ndarray, min_silence_len: int, thresh_db: float, seek_step: int
+    sig: _Signal,
+    cum: np.ndarray,
+    min_silence_len: int,
+    thresh_db: float,
+    seek_step: int,
+    truncate: bool = True,
 ) -> list[list[int]]:
     """``pydub.silence.detect_silence`` on a signal, vectorised: list of [start, end] ms.
 
-    ``cum`` is the signal's ``_cumulative_energy``.
+    ``cum`` is the signal's ``_cumulative_energy``; ``truncate`` as in ``_window_is_silent``.
     """
     if sig.length_ms < min_silence_len:
         return []
     thresh = 10 ** (thresh_db / 20) * sig.max_amplitude  # pydub's db_to_float * max amplitude
     starts = _window_starts(sig.length_ms, min_silence_len, seek_step)
-    silent = starts[_window_is_silent(sig, cum, starts, min_silence_len, thresh)]
+    silent = starts[_window_is_silent(sig, cum, starts, min_silence_len, thresh, truncate)]
     if silent.size == 0:
         return []
     step = np.diff(silent)
@@ -582,7 +594,9 @@ def find_transmissions(
     thresh = _threshold_from_levels(_frame_levels(sig, cum, options.frame_ms), options)
     if thresh == -math.inf:
         return []
-    silent = _silent_ranges(sig, cum, options.min_silence_ms, thresh, options.seek_step_ms)
+    silent = _silent_ranges(
+        sig, cum, options.min_silence_ms, thresh, options.seek_step_ms, truncate=False
+    )
     bursts = [
         r for r in _invert(silent, sig.length_ms) if r[1] - r[0] >= options.min_transmission_ms
     ]
