@@ -459,8 +459,8 @@ def detect_nonsilent(
     Same arguments and results as pydub's (a silence is a window of
     ``min_silence_len`` ms whose RMS is at or below ``silence_thresh`` dBFS,
     windows tried every ``seek_step`` ms), but each window's RMS comes from a
-    cumulative sum of squares, so a 30-minute file takes about a second
-    instead of minutes (pydub issue #595).
+    cumulative sum of squares, so a 30-minute file takes a fraction of a
+    second instead of minutes (pydub issue #595; ``bench/bench_segment.py``).
 
     Args:
         seg: The audio.
@@ -485,7 +485,10 @@ class SegmentOptions:
     """How a recording is split into transmissions.
 
     The defaults were tuned on real air-to-ground radio (Apollo 11, 8 kHz,
-    hiss between transmissions) and checked on a telephone call.
+    hiss between transmissions): every reference transmission start has a
+    found start within 1.5 s for thresholds of 20-28 dB and minimum silences
+    of 350-500 ms; long transmissions are sometimes split at pauses. Checked
+    on a telephone call (98% of speech covered, a 0.5 s "Hello?" kept).
     """
 
     threshold_db: float = 26.0

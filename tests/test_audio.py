@@ -313,6 +313,18 @@ def test_threshold_is_relative_to_loudness(apollo):
         assert abs(a.start - b.start) <= 0.05 and abs(a.end - b.end) <= 0.05
 
 
+def test_threshold_ignores_long_silences(apollo):
+    # a scanner recording is mostly hiss: five minutes of it must not move the threshold
+    hiss = np.random.default_rng(0).normal(0, 0.001, 300 * SR).astype(np.float32)
+    scanner = np.concatenate([hiss, apollo, hiss])
+    assert audio.silence_threshold(scanner) == pytest.approx(audio.silence_threshold(apollo), abs=1)
+    # same transmissions, except the clip's last 0.6 s: cut off by the clip's end, it runs to
+    # the end there, while in the scanner recording hiss follows and it is a dropped blip
+    shifted = [t.start - 300 for t in audio.find_transmissions(scanner) if t.start < 385]
+    alone = [t.start for t in audio.find_transmissions(apollo) if t.start < 85]
+    assert shifted == pytest.approx(alone, abs=0.05)
+
+
 APOLLO_START_RECALL = 1.0
 """Measured: all 11 reference starts have a transmission start within 1.5 s (defaults)."""
 
