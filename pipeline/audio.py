@@ -683,6 +683,27 @@ class Window:
         inside = min(max(t - p.offset, 0.0), p.transmission.duration)
         return p.index, p.transmission.start + inside
 
+    def span_to_absolute(self, start: float, end: float) -> tuple[int, float, float]:
+        """Map a span in the packed window (a word) to the recording, inside one transmission.
+
+        The span goes to the transmission its midpoint falls in, and both ends are
+        clamped to that transmission, so a word that straddles a gap never leaks
+        outside it.
+
+        Args:
+            start: Start in seconds from the start of the packed audio.
+            end: End in seconds from the start of the packed audio.
+
+        Returns:
+            The transmission's index (as given to ``pack_windows``), and the
+            absolute start and end in seconds.
+        """
+        p = self.placement_at((start + end) / 2)
+        duration = p.transmission.duration
+        a = min(max(start - p.offset, 0.0), duration)
+        b = min(max(end - p.offset, a), duration)
+        return p.index, p.transmission.start + a, p.transmission.start + b
+
 
 def pack_windows(
     transmissions: list[Transmission], max_window_s: float = 30.0, gap_s: float = 0.5

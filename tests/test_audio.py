@@ -404,3 +404,11 @@ def test_window_audio_and_mapping_back():
     assert window.to_absolute(1.1) == (0, 3.0)  # in the gap, nearer the first: clamped
     assert window.to_absolute(1.4) == (1, 6.0)
     assert window.to_absolute(99.0) == (1, 7.0)
+
+
+def test_span_to_absolute_keeps_words_inside_their_transmission():
+    (window,) = audio.pack_windows(trs((2, 3), (6, 7)), 30.0, gap_s=0.5)
+    assert window.span_to_absolute(0.25, 0.5) == (0, 2.25, 2.5)
+    assert window.span_to_absolute(0.8, 1.3) == (0, 2.8, 3.0)  # straddles the gap
+    assert window.span_to_absolute(1.3, 1.9) == (1, 6.0, 6.4)
+    assert window.span_to_absolute(2.4, 3.0) == (1, 6.9, 7.0)
