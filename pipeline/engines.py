@@ -1,0 +1,388 @@
+"""Engines: one interface over faster-whisper and openai-whisper, one set of records.
+
+An engine transcribes a window of samples (float32 mono 16 kHz, up to a recording)
+into :class:`~pipeline.records.Segment` records with word times and probabilities,
+times in seconds relative to the first sample. It then drops what Whisper invents on
+radio audio (silence, static, squelch, repetition loops, subtitle credits) with
+:func:`is_hallucination`, logging each drop.
+
+Both engines run on the same bundled weights (see ``models.py``): faster-whisper
+(CTranslate2, int8 on CPU by default) reads them directly; openai-whisper reads the
+converted state dict. With the same options and float32 they give the same words.
+
+Packing several transmissions into one 30 s window is the caller's job
+(``transcribe.py``); ``clips`` restricts decoding to given spans of the window, and
+:meth:`Engine.transcribe_batch` takes many windows at once so a batched backend can
+slot in. Engines do not segment audio, store results or know about quotes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.models import DEFAULT_MODEL, ModelError
+from pipeline.records import Segment, Word
+
+logger = logging.getLogger(__name__)
+
+ENGINES = ("faster-whisper", "openai-whisper")
+"""Engine names, the default first."""
+
+SAMPLE_RATE = 16000
+"""Samples per second the engines expect."""
+
+
+@dataclass
+class DecodeOptions:
+    """How an engine decodes a window: Whisper's options and the hallucination guards."""
+
+    beam_size: int = 5
+    """Beam width at temperature 0; 1 decodes greedily (about twice as fast)."""
+    language: str | None = "en"
+    """Spoken language code; None detects it (multilingual models only)."""
+    initial_prompt: str | None = None
+    """Text shown to the model as preceding context: unit names, streets, ten-codes."""
+    hotwords: str | None = None
+    """Hint phrases (faster-whisper ``hotwords``; openai-whisper gets them before the prompt)."""
+    temperature: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    """Temperatures tried in turn while a decode fails the thresholds below."""
+    best_of: int = 5
+    """Candidates sampled at temperatures above 0."""
+    no_speech_threshold: float | None = 0.6
+    """No-speech probability above which a window counts as silent (with the log-prob test)."""
+    log_prob_threshold: float | None = -1.0
+    """Average log-probability below which a decode fails (retry hotter; silent if no-speech)."""
+    compression_ratio_threshold: float | None = 2.4
+    """gzip compression ratio above which text is a repetition loop (retry; then dropped)."""
+    condition_on_previous_text: bool = False
+    """Feed each window's text to the next; off, so one bad window cannot start a loop."""
+    word_timestamps: bool = True
+    """Compute word times and probabilities (cross-attention alignment)."""
+    hallucination_silence_threshold: float | None = None
+    """Skip silent gaps longer than this (seconds) around suspected hallucinations; None off."""
+    guard: bool = True
+    """Drop segments :func:`is_hallucination` flags (logged)."""
+    max_repeats: int = 4
+    """Most times a phrase of up to four words may repeat back to back before it is a loop."""
+
+
+# --------------------------------------------------------------------------- hallucinations
+
+HALLUCINATION_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("subtitle credit", r"\b(subtitles?|captions?|transcript(ion)?s?|translat\w+) (by|from)\b"),
+    ("subtitle credit", r"amara\.org|\bwww\.|dotsub|\bsubs by\b"),
+    ("video sign-off", r"\bthanks? (you )?(so much )?for (watching|listening|viewing)\b"),
+    ("video sign-off", r"\b(please |don'?t forget to )?(like and )?subscribe\b"),
+    ("video sign-off", r"\bsee you (in the )?next (video|time|episode)\b"),
+    ("sound annotation", r"^\s*[\[(][^\])]*[\])]\s*$"),
+    ("music symbols", r"^[\s♪♫♬#*.-]+$"),
+)
+"""(reason, regex) pairs matched against a segment's lower-cased text: known phrases
+Whisper produces on silence, static and squelch (learned from subtitled video)."""
+
+SILENCE_FILLERS: tuple[str, ...] = ("you", "thank you", "thanks", "bye", "so", "uh", "um")
+"""Whole-segment texts Whisper emits on near-silence; dropped only when it was unsure
+(no-speech probability at least :data:`FILLER_NO_SPEECH`)."""
+
+FILLER_NO_SPEECH = 0.3
+"""No-speech probability from which a lone filler counts as invented."""
+
+
+def is_hallucination(segment: Segment, options: DecodeOptions | None = None) -> str | None:
+    """Why a segment looks invented by the recogniser, or None if it looks real.
+
+    Checks, in order: empty text; silence (no-speech probability above and average
+    log-probability below their thresholds, Whisper's own rule); compression ratio;
+    a phrase repeated back to back; :data:`HALLUCINATION_PATTERNS`; a lone
+    :data:`SILENCE_FILLERS` word on an unsure window.
+
+    Args:
+        segment: A transcribed segment, with Whisper's statistics.
+        options: Thresholds; the defaults when None.
+
+    Returns:
+        A short reason a person can read, or None.
+    """
+    options = options or DecodeOptions()
+    text = segment.text.strip().lower()
+    checks = (_empty, _silent, _compressed, _looping, _known_phrase, _filler)
+    for check in checks:
+        reason = check(segment, text, options)
+        if reason:
+            return reason
+    return None
+
+
+def _empty(segment: Segment, text: str, options: DecodeOptions) -> str | None:
+    return "empty text" if not text else None
+
+
+def _silent(segment: Segment, text: str, options: DecodeOptions) -> str | None:
+    nst, lpt = options.no_speech_threshold, options.log_prob_threshold
+    if nst is None or lpt is None:
+        return None
+    if segment.no_speech_prob > nst and segment.avg_logprob < lpt:
+        return (f"silence: no-speech probability {segment.no_speech_prob:.2f} > {nst} and "
+                f"average log-probability {segment.avg_logprob:.2f} < {lpt}")
+    return None
+
+
+def _compressed(segment: Segment, text: str, options: DecodeOptions) -> str | None:
+    crt = options.compression_ratio_threshold
+    if crt is not None and segment.compression_ratio > crt:
+        return f"repetition: compression ratio {segment.compression_ratio:.2f} > {crt}"
+    return None
+
+
+def _looping(segment: Segment, text: str, options: DecodeOptions) -> str | None:
+    words = re.findall(r"[\w'-]+", text)
+    for size in range(1, 5):
+        for start in range(len(words) - size):
+            phrase = words[start:start + size]
+            repeats = 1
+            while words[start + repeats * size:start + (repeats + 1) * size] == phrase:
+                repeats += 1
+            if repeats > options.max_repeats:
+                return f"repetition loop: {' '.join(phrase)!r} {repeats} times in a row"
+    return None
+
+
+def _known_phrase(segment: Segment, text: str, options: DecodeOptions) -> str | None:
+    for reason, pattern in HALLUCINATION_PATTERNS:
+        if re.search(pattern, text):
+            return f"{reason}: {segment.text.strip()!r}"
+    return None
+
+
+def _filler(segment: Segment, text: str, options: DecodeOptions) -> str | None:
+    bare = re.sub(r"[^\w' ]+", "", text).strip()
+    if bare in SILENCE_FILLERS and segment.no_speech_prob >= FILLER_NO_SPEECH:
+        return (f"lone filler {segment.text.strip()!r} on a window that is probably silent "
+                f"(no-speech probability {segment.no_speech_prob:.2f})")
+    return None
+
+
+def drop_hallucinations(segments: Iterable[Segment], options: DecodeOptions) -> list[Segment]:
+    """Keep the segments :func:`is_hallucination` passes; log the others."""
+    kept = []
+    for seg in segments:
+        reason = is_hallucination(seg, options)
+        if reason:
+            logger.info("dropped %.2f-%.2f s %r: %s", seg.start, seg.end, seg.text, reason)
+        else:
+            kept.append(seg)
+    return kept
+
+
+# --------------------------------------------------------------------------- records
+
+
+def make_segment(start: float, end: float, text: str, words: Sequence[tuple],
+                 avg_logprob: float, no_speech_prob: float, compression_ratio: float) -> Segment:
+    """Build a :class:`Segment` from an engine's raw values.
+
+    The text is the raw words joined (so text and words always agree); each word's
+    leading space is stripped, as the records want.
+
+    Args:
+        start: Segment start in seconds.
+        end: Segment end in seconds.
+        text: The engine's segment text (used when there are no words).
+        words: ``(start, end, word, probability)`` tuples, word with its leading space.
+        avg_logprob: Mean token log-probability.
+        no_speech_prob: No-speech probability of the window.
+        compression_ratio: gzip compression ratio of the window's text.
+    """
+    records = [Word(float(s), max(float(s), float(e)), w.strip(), float(p))
+               for s, e, w, p in words]
+    joined = "".join(w for _, _, w, _ in words).strip() if words else text.strip()
+    return Segment(segment_id=-1, start=float(start), end=float(end), text=joined, words=records,
+                   avg_logprob=float(avg_logprob), no_speech_prob=float(no_speech_prob),
+                   compression_ratio=float(compression_ratio))
+
+
+def _flat_clips(clips: list[tuple[float, float]] | None) -> list[float] | None:
+    """``[(start, end), ...]`` as Whisper's flat ``[start, end, start, end, ...]``."""
+    if not clips:
+        return None
+    return [float(t) for clip in clips for t in clip]
+
+
+# --------------------------------------------------------------------------- engines
+
+
+class Engine(ABC):
+    """A loaded Whisper model behind one interface."""
+
+    name: str
+    """Engine name: ``faster-whisper`` or ``openai-whisper``."""
+    model: str
+    """Model name or path as the user gave it."""
+
+    def transcribe(self, audio: np.ndarray, options: DecodeOptions,
+                   clips: list[tuple[float, float]] | None = None) -> list[Segment]:
+        """Transcribe a window with word times, dropping hallucinations.
+
+        Args:
+            audio: float32 mono samples at 16 kHz.
+            options: Decoding options and guards.
+            clips: Spans ``(start, end)`` in seconds to decode, in order; None decodes all.
+
+        Returns:
+            Segments in time order, times relative to ``audio[0]``; ``segment_id`` and
+            ``transmission_id`` are left for the caller.
+        """
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        segments = list(self._decode(audio, options, clips))
+        return drop_hallucinations(segments, options) if options.guard else segments
+
+    def transcribe_batch(self, windows: Sequence[np.ndarray],
+                         options: DecodeOptions) -> list[list[Segment]]:
+        """Transcribe several windows; one list of segments per window.
+
+        The default decodes them one after another; a batched backend overrides it.
+        """
+        return [self.transcribe(window, options) for window in windows]
+
+    @abstractmethod
+    def _decode(self, audio: np.ndarray, options: DecodeOptions,
+                clips: list[tuple[float, float]] | None) -> Iterable[Segment]:
+        """Run the model: segments before the guards."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.model}>"
+
+
+class FasterWhisperEngine(Engine):
+    """faster-whisper (CTranslate2) on the verified bundled weights."""
+
+    name = "faster-whisper"
+
+    def __init__(self, model: str = DEFAULT_MODEL, threads: int = 0,
+                 compute_type: str | None = None) -> None:
+        """Load the model.
+
+        Args:
+            model: A registry name, CTranslate2 directory or faster-whisper model name.
+            threads: CPU threads (0: CTranslate2's default).
+            compute_type: CTranslate2 compute type; ``int8`` when None.
+        """
+        from faster_whisper import WhisperModel
+
+        from pipeline.models import ct2_model_dir
+
+        self.model = model
+        self.compute_type = compute_type or "int8"
+        self.whisper = WhisperModel(str(ct2_model_dir(model)), device="cpu",
+                                    compute_type=self.compute_type, cpu_threads=threads)
+
+    def _decode(self, audio, options, clips):
+        segments, _info = self.whisper.transcribe(
+            audio, **self._kwargs(options), vad_filter=False,
+            clip_timestamps=_flat_clips(clips) or "0",
+        )
+        for s in segments:
+            words = [(w.start, w.end, w.word, w.probability) for w in (s.words or [])]
+            yield make_segment(s.start, s.end, s.text, words, s.avg_logprob,
+                               s.no_speech_prob, s.compression_ratio)
+
+    @staticmethod
+    def _kwargs(options: DecodeOptions) -> dict:
+        return dict(
+            language=options.language, beam_size=options.beam_size, best_of=options.best_of,
+            temperature=list(options.temperature), initial_prompt=options.initial_prompt,
+            hotwords=options.hotwords,
+            compression_ratio_threshold=options.compression_ratio_threshold,
+            log_prob_threshold=options.log_prob_threshold,
+            no_speech_threshold=options.no_speech_threshold,
+            condition_on_previous_text=options.condition_on_previous_text,
+            word_timestamps=options.word_timestamps,
+            hallucination_silence_threshold=options.hallucination_silence_threshold,
+        )
+
+
+class OpenAIWhisperEngine(Engine):
+    """openai-whisper (PyTorch) on the bundled weights, converted once."""
+
+    name = "openai-whisper"
+
+    def __init__(self, model: str = DEFAULT_MODEL, threads: int = 0) -> None:
+        """Load the model.
+
+        Args:
+            model: A registry name, CTranslate2 directory, ``.pt`` checkpoint or
+                openai-whisper model name.
+            threads: Torch CPU threads (0: leave torch's setting).
+        """
+        import torch
+
+        from pipeline.models import load_openai_model
+
+        if threads:
+            torch.set_num_threads(threads)
+        self.model = model
+        self.whisper = load_openai_model(model)
+
+    def _decode(self, audio, options, clips):
+        import torch
+        import whisper
+
+        with torch.inference_mode():
+            result = whisper.transcribe(
+                self.whisper, audio, verbose=None, fp16=False, **self._kwargs(options),
+                clip_timestamps=_flat_clips(clips) or "0",
+            )
+        for s in result["segments"]:
+            words = [(w["start"], w["end"], w["word"], w["probability"])
+                     for w in s.get("words", [])]
+            yield make_segment(s["start"], s["end"], s["text"], words, s["avg_logprob"],
+                               s["no_speech_prob"], s["compression_ratio"])
+
+    @staticmethod
+    def _kwargs(options: DecodeOptions) -> dict:
+        prompt = " ".join(p.strip() for p in (options.hotwords, options.initial_prompt) if p)
+        return dict(
+            language=options.language,
+            beam_size=options.beam_size if options.beam_size > 1 else None,
+            best_of=options.best_of, temperature=tuple(options.temperature),
+            initial_prompt=prompt or None,
+            compression_ratio_threshold=options.compression_ratio_threshold,
+            logprob_threshold=options.log_prob_threshold,
+            no_speech_threshold=options.no_speech_threshold,
+            condition_on_previous_text=options.condition_on_previous_text,
+            word_timestamps=options.word_timestamps,
+            hallucination_silence_threshold=options.hallucination_silence_threshold,
+        )
+
+
+def load_engine(model: str = DEFAULT_MODEL, engine: str = "faster-whisper", threads: int = 0,
+                compute_type: str | None = None) -> Engine:
+    """Load a model into an engine, once per process.
+
+    Args:
+        model: A registry name (``tiny.en``, ``base``), a CTranslate2 directory, an
+            openai-whisper ``.pt`` file, or a name either package can download.
+        engine: ``faster-whisper`` or ``openai-whisper``.
+        threads: CPU threads (0: the library default).
+        compute_type: faster-whisper only: ``int8`` (default), ``float32``, ...
+
+    Returns:
+        The loaded engine.
+
+    Raises:
+        ModelError: Unknown engine or model, or weights that fail their checksum.
+    """
+    if engine == "faster-whisper":
+        return FasterWhisperEngine(model, threads=threads, compute_type=compute_type)
+    if engine == "openai-whisper":
+        if compute_type not in (None, "float32"):
+            raise ModelError(f"openai-whisper runs float32 on CPU; compute_type {compute_type!r} "
+                             f"is for faster-whisper")
+        return OpenAIWhisperEngine(model, threads=threads)
+    raise ModelError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
