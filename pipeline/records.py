@@ -128,3 +128,71 @@ class Quote:
     """Restrict the search to this recording, when a quotes table names one."""
     too_short: bool = False
     """One or two words: kept, but too short to verify on its own."""
+
+
+@dataclass
+class QuoteWord:
+    """One word of a quote, as checked against the audio."""
+
+    quote_id: str
+    """The quote the word belongs to."""
+    word_index: int
+    """Position of the word in the quote, from 0."""
+    word: str
+    """The word as published."""
+    status: str
+    """``match``, ``form`` (differs only in form), ``changed``, ``added`` (in the quote, not
+    the audio) or ``missing`` (in the audio, left out of the quote; ``word`` is then the
+    audio's word)."""
+    start_s: float | None = None
+    """Start time in the recording, where the audio holds the word."""
+    end_s: float | None = None
+    """End time in the recording, where the audio holds the word."""
+    probability: float | None = None
+    """Probability the judging model gives the quoted word in the quote's context."""
+    heard: str = ""
+    """What the audio seems to say at this word, where it differs."""
+
+
+@dataclass
+class QuoteCheck:
+    """The verdict on one quote, with the evidence behind it."""
+
+    quote: Quote
+    """The quote checked."""
+    verdict: str
+    """``verbatim``, ``minor``, ``misquote``, ``not_found`` or ``unverifiable``."""
+    confidence: float
+    """How sure the verdict is, in [0, 1]."""
+    recording: str = ""
+    """Where the quote was found."""
+    start_s: float | None = None
+    """Start of the located quote in the recording."""
+    end_s: float | None = None
+    """End of the located quote in the recording."""
+    speaker: str = ""
+    """Who spoke the located audio (several joined by `` + `` when it crosses speakers)."""
+    heard_text: str = ""
+    """What the recogniser heard over the located span."""
+    differences: list[str] = field(default_factory=list)
+    """Readable differences: 'audio says "anybody out to", quote says "anybody to"'."""
+    omitted_text: str = ""
+    """Words the audio holds between the parts of an ellipsis quote (or a splice)."""
+    context_before: str = ""
+    """Words spoken just before the located quote."""
+    context_after: str = ""
+    """Words spoken just after the located quote."""
+    line_id: str = ""
+    """Quotes from any source that land on the same stretch of audio share this id."""
+    attribution_ok: bool | None = None
+    """Does the article's attribution match the speaker? None where it names no one."""
+    splice_gap_s: float | None = None
+    """Seconds of audio between non-contiguous parts, or across transmissions."""
+    listen_start_s: float | None = None
+    """Start of the span a person should replay when the verdict is unverifiable."""
+    listen_end_s: float | None = None
+    """End of that span."""
+    reasons: list[str] = field(default_factory=list)
+    """Why the verdict was given, step by step."""
+    words: list[QuoteWord] = field(default_factory=list)
+    """The quote's words with their statuses."""

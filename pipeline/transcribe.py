@@ -78,15 +78,11 @@ def _unpack(seg: Segment, window: audio.Window) -> list[Segment]:
     """Map a window-relative segment to absolute times, one segment per transmission."""
     by_transmission: dict[int, list[Word]] = {}
     for w in seg.words:
-        tid, start = window.to_absolute((w.start + w.end) / 2)
-        offset = start - (w.start + w.end) / 2
-        by_transmission.setdefault(tid, []).append(
-            Word(w.start + offset, w.end + offset, w.word, w.probability)
-        )
+        tid, start, end = window.span_to_absolute(w.start, w.end)
+        by_transmission.setdefault(tid, []).append(Word(start, end, w.word, w.probability))
     if not by_transmission:  # a segment without words: keep its span, mapped by its midpoint
-        tid, mid = window.to_absolute((seg.start + seg.end) / 2)
-        half = (seg.end - seg.start) / 2
-        return [_piece(seg, tid, mid - half, mid + half, [], seg.text.strip())]
+        tid, start, end = window.span_to_absolute(seg.start, seg.end)
+        return [_piece(seg, tid, start, end, [], seg.text.strip())]
     pieces = []
     for tid, words in by_transmission.items():
         text = "".join(w.word if w.word.startswith(" ") else " " + w.word for w in words).strip()

@@ -1,0 +1,65 @@
+"""Batch plumbing with a fake engine: failures recorded, nothing redone, resume after a kill."""
+
+import pytest
+
+from pipeline.batch import find_recordings, run_batch
+from pipeline.transcribe import TranscribeOptions
+from pipeline.workspace import Workspace
+from tests.conftest import FakeEngine
+
+
+def test_find_recordings_recurses_and_keeps_given_files(batch_dir, tmp_path):
+    found = find_recordings([batch_dir])
+    assert [p.split("calls/")[1] for p in found] == ["a.wav", "corrupt.wav", "night/b.wav", "notes.wav"]
+    odd = tmp_path / "call.txt"
+    odd.write_text("x")
+    assert find_recordings([odd]) == [str(odd)]
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        find_recordings([tmp_path / "missing"])
+
+
+def test_bad_files_are_recorded_and_the_batch_goes_on(batch_dir, tmp_path):
+    with Workspace(tmp_path / "out") as ws:
+        summary = run_batch([batch_dir], TranscribeOptions(), ws, engine=FakeEngine())
+    assert [t.recording.split("calls/")[1] for t in summary.transcripts] == ["a.wav", "night/b.wav"]
+    failed = {f.recording.split("calls/")[1]: f.reason for f in summary.failures}
+    assert set(failed) == {"corrupt.wav", "notes.wav"}
+    assert all(reason for reason in failed.values())
+    a = summary.transcripts[0]
+    assert len(a.transmissions) == 2
+    assert {s.transmission_id for s in a.segments} == {0, 1}
+    for seg in a.segments:  # every word sits inside its transmission, in absolute time
+        tx = a.transmissions[seg.transmission_id]
+        assert all(tx.start - 0.01 <= w.start <= w.end <= tx.end + 0.01 for w in seg.words)
+
+
+def test_rerun_transcribes_nothing(batch_dir, tmp_path):
+    engine = FakeEngine()
+    with Workspace(tmp_path / "out") as ws:
+        run_batch([batch_dir], TranscribeOptions(), ws, engine=engine)
+        calls = engine.calls
+        summary = run_batch([batch_dir], TranscribeOptions(), ws, engine=engine)
+    assert engine.calls == calls
+    assert (summary.transcribed, summary.cached) == (0, 2)
+
+
+def test_changed_options_transcribe_again(batch_dir, tmp_path):
+    engine = FakeEngine()
+    with Workspace(tmp_path / "out") as ws:
+        run_batch([batch_dir], TranscribeOptions(), ws, engine=engine)
+        summary = run_batch([batch_dir], TranscribeOptions(max_window_s=20.0), ws, engine=engine)
+    assert summary.transcribed == 2
+
+
+def test_killed_batch_resumes_without_redoing_or_duplicating(batch_dir, tmp_path):
+    out = tmp_path / "out"
+    with Workspace(out) as ws, pytest.raises(KeyboardInterrupt):
+        # a.wav has two transmissions in one packed window: call 1; b.wav is call 2.
+        run_batch([batch_dir], TranscribeOptions(), ws, engine=FakeEngine(fail_on_call=2))
+    with Workspace(out) as ws:
+        assert [t.recording.split("calls/")[1] for t in ws.transcripts()] == ["a.wav"]
+        engine = FakeEngine()
+        summary = run_batch([batch_dir], TranscribeOptions(), ws, engine=engine)
+        assert engine.calls == 1  # only b.wav
+        assert (summary.transcribed, summary.cached) == (1, 1)
+        assert ws.db.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 2

@@ -1,0 +1,91 @@
+"""The command line, with a fake engine: exit codes, files written, output."""
+
+import csv
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import cli as cli_module
+from tests.conftest import FakeEngine
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    import pipeline.engines
+
+    monkeypatch.setattr(pipeline.engines, "load_engine", lambda *a, **k: FakeEngine())
+    return CliRunner()
+
+
+def test_every_command_has_help():
+    runner = CliRunner()
+    for name, command in cli_module.cli.commands.items():
+        result = runner.invoke(cli_module.cli, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert command.help and "Example:" in command.help, name
+
+
+def test_version():
+    result = CliRunner().invoke(cli_module.cli, ["--version"])
+    assert result.exit_code == 0 and "dispatch, version" in result.output
+
+
+def test_transcribe_writes_csvs_and_fails_on_bad_files(runner, batch_dir, tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(cli_module.cli, ["transcribe", str(batch_dir), "--out", str(out),
+                                            "--quiet"])
+    assert result.exit_code == 1
+    assert "2 recordings (2 transcribed, 0 already in the workspace)" in result.output
+    assert "FAILED" in result.output and "notes.wav" in result.output
+    segments = list(csv.DictReader(open(out / "segments.csv")))
+    words = list(csv.DictReader(open(out / "words.csv")))
+    assert {r["recording"] for r in segments} == {str(batch_dir / "a.wav"),
+                                                   str(batch_dir / "night" / "b.wav")}
+    for seg in segments:  # a segment's text is its words joined
+        mine = [w["word"] for w in words if (w["recording"], w["segment_id"]) ==
+                (seg["recording"], seg["segment_id"])]
+        assert seg["text"] == " ".join(mine)
+
+
+def test_transcribe_good_files_exits_zero_and_rerun_is_cached(runner, batch_dir, tmp_path):
+    args = ["transcribe", str(batch_dir / "a.wav"), "--out", str(tmp_path), "--quiet"]
+    assert runner.invoke(cli_module.cli, args).exit_code == 0
+    again = runner.invoke(cli_module.cli, args)
+    assert again.exit_code == 0
+    assert "(0 transcribed, 1 already in the workspace)" in again.output
+
+
+def test_missing_path_is_a_clear_error(runner, tmp_path):
+    result = runner.invoke(cli_module.cli, ["transcribe", str(tmp_path / "nope.wav"), "--out",
+                                            str(tmp_path)])
+    assert result.exit_code == 1
+    assert "no such file or folder" in result.output
+
+
+@pytest.mark.parametrize("table, fmt, expected", [
+    ("segments", "csv", "segments.csv"),
+    ("words", "json", "words.json"),
+    ("segments", "srt", "srt"),
+    ("segments", "vtt", "vtt"),
+])
+def test_export_formats(runner, batch_dir, tmp_path, table, fmt, expected):
+    runner.invoke(cli_module.cli, ["transcribe", str(batch_dir / "a.wav"), "--out", str(tmp_path),
+                                   "--quiet"])
+    result = runner.invoke(cli_module.cli, ["export", table, "--format", fmt, "--out",
+                                            str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / expected).exists()
+
+
+def test_export_without_workspace(tmp_path):
+    result = CliRunner().invoke(cli_module.cli, ["export", "words", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "run `dispatch transcribe` first" in result.output
+
+
+def test_python_dash_m_pipeline_works():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "pipeline", "--help"], capture_output=True,
+                         text=True, check=True)
+    assert "transcribe" in out.stdout
