@@ -67,7 +67,7 @@ _INNER_DOT = re.compile(r"(?<!\d)\.|\.(?!\d)")
 _INNER_JUNK = re.compile(r"[^\w'.]")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Token:
     """One normalised word (or piece of a word) and how it was obtained."""
 
@@ -377,6 +377,7 @@ def same_form(a: Sequence[str], b: Sequence[str]) -> str | None:
     return ", ".join(dict.fromkeys(reasons)) or "same"
 
 
+@lru_cache(maxsize=200_000)
 def phonetic_key(text: str) -> str:
     """A crude sound-alike key: first letter, then consonant classes without repeats.
 

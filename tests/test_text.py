@@ -1,0 +1,133 @@
+"""Normalising words: tables of written forms and what they become."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.records import Word
+from pipeline.text import (
+    contraction_of,
+    expand_contraction,
+    is_filler,
+    normalize,
+    phonetic_key,
+    same_form,
+    tokens_from_words,
+)
+
+NORMALIZE_CASES = [
+    # (written, normalised token texts)
+    ("We’re not responding", ["we're", "not", "responding"]),
+    ("We're not responding", ["we're", "not", "responding"]),
+    ("hit‑and‑run", ["hit", "and", "run"]),          # U+2011
+    ("hit‐and‐run", ["hit", "and", "run"]),          # U+2010
+    ("hit-and-run", ["hit", "and", "run"]),
+    ("ten four", ["10", "4"]),
+    ("Ten-four.", ["10", "4"]),
+    ("10-4", ["10", "4"]),
+    ("10 4", ["10", "4"]),
+    ("10‑4,", ["10", "4"]),
+    ("twenty five", ["25"]),
+    ("twenty-five", ["25"]),
+    ("two hundred", ["200"]),
+    ("1,000 agents", ["1000", "agents"]),
+    ("unit 04", ["unit", "4"]),
+    ("12:34:44", ["12", "34", "44"]),
+    ("PER THE CHIEF", ["per", "the", "chief"]),
+    ("(ICE) agents’ SUV", ["ice", "agents", "suv"]),
+    ("Chicago’s South Side", ["chicago's", "south", "side"]),
+    ("U.S. Border Patrol", ["us", "border", "patrol"]),
+    ("uh, copy that", ["uh", "copy", "that"]),
+    ("clear out—we’re", ["clear", "out", "we're"]),
+    ("blocked in… we’re", ["blocked", "in", "we're"]),
+    ("— …", []),
+]
+
+
+@pytest.mark.parametrize("written,expected", NORMALIZE_CASES)
+def test_normalize(written, expected):
+    assert [t.text for t in normalize(written)] == expected
+
+
+CHANGE_CASES = [
+    # (written, token position, a change that must be recorded)
+    ("We’re", 0, "apostrophe U+2019"),
+    ("We’re", 0, "lowercase"),
+    ("off‑mic", 0, "hyphen U+2011"),
+    ("off‐mic", 0, "hyphen U+2010"),
+    ("off-mic", 0, "hyphen split"),
+    ("ten four", 0, "number 'ten' -> '10'"),
+    ("twenty five", 0, "number 'twenty five' -> '25'"),
+    ("1,000", 0, "thousands separator"),
+    ("there.", 0, "punctuation"),
+]
+
+
+@pytest.mark.parametrize("written,position,change", CHANGE_CASES)
+def test_normalize_explains_changes(written, position, change):
+    assert change in normalize(written)[position].changes
+
+
+def test_token_keeps_original_and_word_index():
+    tokens = normalize("Clear out, twenty five 10‑4")
+    assert [(t.text, t.original, t.index, t.span) for t in tokens] == [
+        ("clear", "Clear", 0, 1), ("out", "out,", 1, 1), ("25", "twenty five", 2, 2),
+        ("10", "10‑4", 4, 1), ("4", "10‑4", 4, 1)]
+
+
+def test_tokens_from_words_index_points_at_words():
+    words = [Word(0, 0.5, " Ten", 0.9), Word(0.5, 1, "four,", 0.9), Word(1, 1.5, "10-4", 0.9),
+             Word(1.5, 2, "...", 0.9), Word(2, 2.5, "Copy", 0.9)]
+    tokens = tokens_from_words(words)
+    assert [(t.text, t.index) for t in tokens] == [
+        ("10", 0), ("4", 1), ("10", 2), ("4", 2), ("copy", 4)]
+
+
+@pytest.mark.parametrize("word,expected", [
+    ("uh", True), ("Um,", True), ("hmm", True), ("copy", False), ("a", False)])
+def test_is_filler(word, expected):
+    assert is_filler(word) is expected
+
+
+SAME_FORM_CASES = [
+    # (a, b, reason or None)
+    (["we're"], ["we", "are"], "contraction"),
+    (["we", "are"], ["we’re"], "apostrophe, contraction"),
+    (["do", "not"], ["don't"], "contraction"),
+    (["cannot"], ["can't"], "contraction"),
+    (["ten", "four"], ["10-4"], "number format"),
+    (["10", "4"], ["ten-four"], "number format"),
+    (["uh", "clear", "out"], ["clear", "out"], "filler"),
+    (["anybody"], ["any", "body"], "spacing"),
+    (["semi‑automatic"], ["semiautomatic"], "hyphenation, spacing"),
+    (["Clear"], ["clear"], "case"),
+    (["clear", "out"], ["clear", "out"], "same"),
+    (["clear", "out"], ["clear", "up"], None),
+    (["we're", "not"], ["we", "are", "now"], None),
+    (["ten"], ["eleven"], None),
+]
+
+
+@pytest.mark.parametrize("a,b,reason", SAME_FORM_CASES)
+def test_same_form(a, b, reason):
+    assert same_form(a, b) == reason
+
+
+@pytest.mark.parametrize("word,expanded", [
+    ("we're", ("we", "are")), ("didn't", ("did", "not")), ("won't", ("will", "not")),
+    ("it's", ("it", "is")), ("chicago's", ("chicago's",)), ("we'll", ("we", "will"))])
+def test_expand_contraction(word, expanded):
+    assert expand_contraction(word) == expanded
+
+
+@pytest.mark.parametrize("first,second,short", [
+    ("we", "are", "we're"), ("did", "not", "didn't"), ("will", "not", "won't"),
+    ("it", "is", "it's"), ("agents", "is", None)])
+def test_contraction_of(first, second, short):
+    assert contraction_of(first, second) == short
+
+
+@pytest.mark.parametrize("a,b,equal", [
+    ("respond", "ruspond", True), ("chief", "cheif", True), ("trash", "price", False)])
+def test_phonetic_key(a, b, equal):
+    assert (phonetic_key(a) == phonetic_key(b)) is equal
