@@ -522,11 +522,13 @@ def openai_checkpoint(name_or_path: str) -> Path:
         ModelError: As :func:`ct2_model_dir`, or the download failed.
     """
     path = Path(name_or_path).expanduser()
-    if path.suffix == ".pt" and path.is_file():
+    if path.suffix == ".pt":
+        if not path.is_file():
+            raise ModelError(f"no openai-whisper checkpoint at {path}")
         return path
-    if name_or_path not in REGISTRY and not path.is_dir():
+    if name_or_path not in REGISTRY and not path.exists() and _openai_knows(name_or_path):
         return _download_openai(name_or_path)
-    model_dir = ct2_model_dir(name_or_path)
+    model_dir = ct2_model_dir(name_or_path)  # registry, directory, or a faster-whisper name
     digest = file_sha256(model_dir / "model.bin")[:16]
     stem = name_or_path if name_or_path in REGISTRY else model_dir.name
     out = cache_dir() / "openai" / f"{stem}-{digest}.pt"
@@ -535,12 +537,17 @@ def openai_checkpoint(name_or_path: str) -> Path:
     return out
 
 
+def _openai_knows(name: str) -> bool:
+    """Whether openai-whisper has a download address for the name."""
+    import whisper
+
+    return name in whisper._MODELS
+
+
 def _download_openai(name: str) -> Path:
     """Let openai-whisper download a model it knows (works only with network)."""
     import whisper
 
-    if name not in whisper._MODELS:
-        return ct2_model_dir(name)  # raises the unknown-model error (or downloads ct2)
     try:
         return Path(whisper._download(whisper._MODELS[name], str(cache_dir() / "openai"), False))
     except Exception as e:  # noqa: BLE001 - any network failure means the same to the user
@@ -567,7 +574,8 @@ def load_openai_model(name_or_path: str, device: str = "cpu"):
     import whisper
     from whisper.model import ModelDimensions, Whisper
 
-    if name_or_path not in REGISTRY and name_or_path in whisper._MODELS:
+    if (name_or_path not in REGISTRY and not Path(name_or_path).expanduser().exists()
+            and _openai_knows(name_or_path)):
         _download_openai(name_or_path)
         return whisper.load_model(name_or_path, device, str(cache_dir() / "openai"))
     path = openai_checkpoint(name_or_path)

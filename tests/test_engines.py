@@ -78,6 +78,16 @@ def test_the_two_engines_agree_on_the_same_clip(phone, openai_segments):
         assert x.no_speech_prob == pytest.approx(y.no_speech_prob, abs=0.01)
 
 
+def test_the_engines_agree_on_multilingual_base(phone):
+    clip = phone[14 * SR:19 * SR]
+    a = load_engine("base", "openai-whisper").transcribe(clip, GREEDY)
+    b = load_engine("base", "faster-whisper", compute_type="float32").transcribe(clip, GREEDY)
+    assert [s.text for s in a] == [s.text for s in b] and "Chicago" in a[0].text
+    for x, y in zip(words_of(a), words_of(b), strict=True):
+        assert (x.start, x.end) == pytest.approx((y.start, y.end), abs=0.02)
+        assert x.probability == pytest.approx(y.probability, abs=0.01)
+
+
 def find_phrase(words, phrase: str):
     """The run of words that spells ``phrase`` (case and punctuation ignored), or None."""
     wanted = [_bare(w) for w in phrase.split()]

@@ -118,6 +118,11 @@ def test_unknown_names_and_bad_directories_are_refused(tmp_path):
         models.ct2_model_dir(str(tmp_path))
 
 
+def test_a_missing_checkpoint_path_is_refused(tmp_path):
+    with pytest.raises(ModelError, match="no openai-whisper checkpoint"):
+        models.openai_checkpoint(str(tmp_path / "model.pt"))
+
+
 def test_a_ctranslate2_directory_is_accepted_as_is():
     path = models.ct2_model_dir("tiny.en")
     assert models.ct2_model_dir(str(path)) == path
