@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import audio
-from pipeline.records import Failure, Transcript
+from pipeline.records import Failure, Transcript, Transmission
 from pipeline.transcribe import TranscribeOptions, transcribe_file
 from pipeline.workspace import Workspace, file_sha256, transcript_key
 
@@ -171,6 +171,9 @@ def _run(todo: list[Job], options, jobs: int, threads: int, progress: bool, engi
             pool.shutdown(cancel_futures=True)
 
 
+LAST_TURNS = "turns:last"
+"""Workspace blob holding the speaker turns of the last labelled batch (for RTTM)."""
+
 _ENGINE = None
 _OPTIONS: TranscribeOptions | None = None
 
@@ -197,3 +200,114 @@ def _work(job: Job) -> Transcript | Failure:
     except Exception as e:  # one bad recording must not sink a batch of a thousand
         log.exception("failed on %s", job.recording)
         return Failure(job.recording, f"internal error while transcribing: {e!r}")
+
+
+def label_speakers(
+    transcripts: list[Transcript],
+    workspace: Workspace,
+    options=None,
+    renames: dict[str, str] | None = None,
+    samples_for=None,
+) -> dict[str, list]:
+    """Label who spoke every segment of a batch, the same voice with the same name.
+
+    The transmissions of all recordings are clustered together
+    (``speakers.diarize_batch``); trunk-recorder unit IDs from a JSON file beside a
+    recording win over the voice; labels are named as roles (``Dispatcher``,
+    ``Unit 1``...) and renamed by ``renames``. Segments are updated in place and in
+    the workspace; the turns are stored for RTTM export. A batch labelled before
+    with the same recordings and options is not embedded again.
+
+    Args:
+        transcripts: The batch's transcripts.
+        workspace: Where labels and turns are stored.
+        options: ``speakers.SpeakerOptions``; defaults when None.
+        renames: Label or role -> name, from a ``--speaker-names`` file.
+        samples_for: Returns a recording's samples (default: decode it).
+
+    Returns:
+        Recording -> turns (labels are display names).
+    """
+    from pipeline import speakers
+
+    options = options or speakers.SpeakerOptions()
+    samples_for = samples_for or audio.load_audio
+    key = "turns:" + transcript_key(
+        ",".join(sorted(t.sha256 + t.recording for t in transcripts)), "", "speakers",
+        {"options": vars(options), "renames": renames or {}},
+    )
+    cached = workspace.get_blob(key)
+    if cached is not None:
+        turns = _turns_from_json(cached)
+    else:
+        turns = _diarize(transcripts, options, renames, samples_for)
+        workspace.put_blob(key, _turns_to_json(turns))
+    workspace.put_blob(LAST_TURNS, _turns_to_json(turns))
+    for t in transcripts:
+        speakers.label_segments(t.segments, turns.get(t.recording, []))
+        workspace.update_speakers(t)
+    return turns
+
+
+def _diarize(transcripts, options, renames, samples_for) -> dict[str, list]:
+    """Voice turns for a batch (radio IDs where known), labelled with display names."""
+    from dataclasses import replace
+
+    from pipeline import speakers
+
+    with_speech = [t for t in transcripts if t.transmissions]
+    recordings = [(t.recording, samples_for(t.recording), _speech_spans(t)) for t in with_speech]
+    turns = speakers.diarize_batch(recordings, options) if recordings else {}
+    for t in with_speech:
+        radio_json = speakers.trunk_recorder_json(t.recording)
+        if radio_json is not None:
+            radio = speakers.read_trunk_recorder(radio_json, t.duration)
+            turns[t.recording] = speakers.merge_radio_turns(turns[t.recording], radio)
+    ordered = [turn for t in with_speech for turn in turns[t.recording]]
+    names = speakers.display_names(speakers.name_roles(ordered), renames)
+    return {rec: [replace(turn, speaker=names.get(turn.speaker, turn.speaker)) for turn in ts]
+            for rec, ts in turns.items()}
+
+
+def _speech_spans(t: Transcript) -> list[Transmission]:
+    """The stretches to label: transmissions that hold transcribed speech."""
+    used = {s.transmission_id for s in t.segments}
+    return [tx for n, tx in enumerate(t.transmissions) if n in used] or t.transmissions
+
+
+def _turns_to_json(turns: dict[str, list]) -> bytes:
+    import json
+    from dataclasses import asdict
+
+    return json.dumps({rec: [asdict(x) for x in ts] for rec, ts in turns.items()}).encode()
+
+
+def _turns_from_json(data: bytes) -> dict[str, list]:
+    import json
+
+    from pipeline.speakers import Turn
+
+    return {rec: [Turn(**x) for x in ts] for rec, ts in json.loads(data).items()}
+
+
+def last_turns(workspace: Workspace) -> dict[str, list]:
+    """The speaker turns of the last labelled batch, recording -> turns."""
+    data = workspace.get_blob(LAST_TURNS)
+    return _turns_from_json(data) if data else {}
+
+
+class AudioCache:
+    """Decoded samples of the last few recordings, so a stage never decodes twice in a row."""
+
+    def __init__(self, size: int = 4):
+        self.size = size
+        self._items: dict[str, object] = {}
+
+    def __call__(self, recording: str):
+        if recording in self._items:
+            self._items[recording] = self._items.pop(recording)
+        else:
+            self._items[recording] = audio.load_audio(recording)
+            while len(self._items) > self.size:
+                self._items.pop(next(iter(self._items)))
+        return self._items[recording]

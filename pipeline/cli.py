@@ -45,6 +45,11 @@ def transcribe_options(f):
                      help="Transcribe each transmission alone instead of packing 30 s windows."),
         click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True,
                      type=click.Path(file_okay=False), help="Output folder (holds the workspace)."),
+        click.option("--no-speakers", is_flag=True, help="Skip speaker labelling."),
+        click.option("--speakers", "num_speakers", type=click.IntRange(1, 50), default=None,
+                     help="Number of speakers, when known (default: estimated)."),
+        click.option("--speaker-names", type=click.Path(exists=True, dir_okay=False),
+                     default=None, help="File of 'label = name' lines (Unit 2 = Beat 833)."),
         click.option("--quiet", is_flag=True, help="No progress bar."),
     ]
     for decorator in reversed(decorators):
@@ -70,10 +75,10 @@ def _prompt(prompt: str | None, vocab: str | None) -> str | None:
     return ", ".join(parts) or None
 
 
-def _run_batch(paths, out_dir, options, jobs, threads, quiet):
-    """Run a batch, write segments.csv and words.csv, print the summary."""
+def _run_batch(paths, out_dir, options, jobs, threads, quiet, speakers, samples_for=None):
+    """Run a batch, label speakers, write segments.csv and words.csv, print the summary."""
     from pipeline import export
-    from pipeline.batch import run_batch
+    from pipeline.batch import label_speakers, run_batch
     from pipeline.models import ModelError
     from pipeline.workspace import Workspace
 
@@ -81,7 +86,9 @@ def _run_batch(paths, out_dir, options, jobs, threads, quiet):
     try:
         summary = run_batch(paths, options, workspace, jobs=jobs, threads=threads,
                             progress=not quiet)
-    except (FileNotFoundError, ModelError) as e:
+        if speakers is not None and summary.transcripts:
+            label_speakers(summary.transcripts, workspace, *speakers, samples_for=samples_for)
+    except (FileNotFoundError, ModelError, ValueError) as e:
         raise click.ClickException(str(e)) from e
     export.write_table(export.segments_frame(summary.transcripts), Path(out_dir) / "segments.csv")
     export.write_table(export.words_frame(summary.transcripts), Path(out_dir) / "words.csv")
@@ -105,7 +112,7 @@ def _print_summary(summary, out_dir) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @transcribe_options
 def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no_pack, out_dir,
-               quiet):
+               no_speakers, num_speakers, speaker_names, quiet):
     """Transcribe recordings (files or folders) into segments.csv and words.csv.
 
     Finished recordings are kept in a workspace in the output folder: a re-run
@@ -117,35 +124,56 @@ def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no
         dispatch transcribe night.mp3 --model base --prompt "Beat 833, 10-4"
     """
     options = _options(model, engine, beam_size, prompt, vocab, no_pack)
-    workspace, summary = _run_batch(paths, out_dir, options, jobs, threads, quiet)
+    speakers = _speaker_settings(no_speakers, num_speakers, speaker_names)
+    workspace, summary = _run_batch(paths, out_dir, options, jobs, threads, quiet, speakers)
     workspace.close()
     if summary.failures:
         sys.exit(1)
 
 
+def _speaker_settings(no_speakers, num_speakers, speaker_names):
+    """(SpeakerOptions, renames) for ``label_speakers``, or None to skip labelling."""
+    if no_speakers:
+        return None
+    from pipeline.speakers import SpeakerOptions, read_speaker_names
+
+    try:
+        renames = read_speaker_names(speaker_names) if speaker_names else None
+    except ValueError as e:
+        raise click.ClickException(str(e)) from e
+    return SpeakerOptions(num_speakers=num_speakers), renames
+
+
 @cli.command(name="export")
-@click.argument("table", type=click.Choice(["segments", "words"]))
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "srt", "vtt"]), default="csv",
-              show_default=True)
+@click.argument("table", type=click.Choice(["segments", "words", "speakers"]))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "srt", "vtt", "rttm"]),
+              default="csv", show_default=True)
 @click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True,
               type=click.Path(file_okay=False), help="Output folder holding the workspace.")
 def export_cmd(table, fmt, out_dir):
     """Re-export transcripts from the workspace.
 
-    SRT and VTT write one subtitle file per recording (segments only).
+    SRT and VTT write one subtitle file per recording (segments only); RTTM
+    writes the speaker turns of the last labelled batch.
 
     \b
     Example:
         dispatch export words --format json
         dispatch export segments --format vtt --out results/
+        dispatch export speakers --format rttm
     """
     from pipeline import export
     from pipeline.workspace import FILENAME, Workspace
 
     if not (Path(out_dir) / FILENAME).exists():
         raise click.ClickException(f"no workspace in {out_dir}/: run `dispatch transcribe` first")
+    if (table == "speakers") != (fmt == "rttm"):
+        raise click.ClickException("speakers are exported as rttm, and rttm holds speakers only")
     with Workspace(out_dir) as workspace:
         transcripts = list(workspace.transcripts())
+        if table == "speakers":
+            _export_rttm(workspace, Path(out_dir) / "speakers.rttm")
+            return
     if fmt in ("srt", "vtt"):
         if table != "segments":
             raise click.ClickException(f"{fmt} files hold segments, not {table}")
@@ -155,6 +183,100 @@ def export_cmd(table, fmt, out_dir):
     frame = {"segments": export.segments_frame, "words": export.words_frame}[table](transcripts)
     path = export.write_table(frame, Path(out_dir) / f"{table}.{fmt}", fmt)
     click.echo(f"wrote {path} ({len(frame)} rows)")
+
+
+def _export_rttm(workspace, path: Path) -> None:
+    from pipeline.batch import last_turns
+    from pipeline.speakers import to_rttm
+
+    turns = last_turns(workspace)
+    if not turns:
+        raise click.ClickException("no speaker labels in the workspace: run `dispatch transcribe` "
+                                   "without --no-speakers first")
+    path.write_text("".join(to_rttm(ts, Path(rec).stem) for rec, ts in turns.items()),
+                    encoding="utf-8")
+    click.echo(f"wrote {path} ({sum(len(ts) for ts in turns.values())} turns)")
+
+
+@cli.command()
+@click.argument("articles", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the CSV here instead of standard output.")
+def quotes(articles, output):
+    """Print the quotations found in articles as a CSV to review, edit and feed back.
+
+    Articles are .txt, .md or .html files (or folders of them). The CSV has
+    quote_id, source, text, attributed_to, recording and parts; pass an edited
+    copy to `dispatch verify --quotes`.
+
+    \b
+    Example:
+        dispatch quotes transcripts/ > quotes.csv
+        dispatch verify --quotes quotes.csv audio_samples/
+    """
+    from pipeline import export
+    from pipeline.quotes import load_quotes, quotes_to_rows
+
+    try:
+        found = load_quotes(articles)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from e
+    frame = export.safe_frame(export.quote_table_frame(quotes_to_rows(found)))
+    if output:
+        frame.to_csv(output, index=False, encoding="utf-8")
+        click.echo(f"wrote {output} ({len(frame)} quotes)", err=True)
+    else:
+        click.echo(frame.to_csv(index=False), nl=False)
+
+
+@cli.command()
+@click.option("--quotes", "quote_paths", multiple=True, required=True, type=click.Path(exists=True),
+              help="Articles (.txt .md .html), quotes tables (.csv .json), or folders of them.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--judge", "judge_model", default="base", show_default=True,
+              help="Model that judges the audio.")
+@click.option("--witness", "witness_model", default="tiny.en", show_default=True,
+              help="Second model adding evidence ('none' for none).")
+@transcribe_options
+def verify(quote_paths, paths, judge_model, witness_model, model, engine, beam_size, prompt, vocab,
+           jobs, threads, no_pack, out_dir, no_speakers, num_speakers, speaker_names, quiet):
+    """Check quoted lines against recordings: found? where? who? word for word?
+
+    Transcribes what the workspace lacks, locates every quote, lets the audio judge
+    each one, and writes quotes.csv and quote_words.csv beside segments.csv and
+    words.csv.
+
+    \b
+    Example:
+        dispatch verify --quotes transcripts/ audio_samples/
+        dispatch verify --quotes quotes.csv calls/ --out results/
+    """
+    from pipeline import export, report
+    from pipeline.batch import AudioCache
+    from pipeline.quotes import load_quotes
+    from pipeline.verify import VerifyOptions, load_scorers, verify_quotes
+
+    try:
+        quote_list = load_quotes(quote_paths)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from e
+    options = _options(model, engine, beam_size, prompt, vocab, no_pack)
+    speakers = _speaker_settings(no_speakers, num_speakers, speaker_names)
+    samples_for = AudioCache()
+    workspace, summary = _run_batch(paths, out_dir, options, jobs, threads, quiet, speakers,
+                                    samples_for)
+    workspace.close()
+    witness = None if witness_model.lower() == "none" else witness_model
+    verify_options = VerifyOptions(judge_model=judge_model, witness_model=witness)
+    checks = verify_quotes(quote_list, summary.transcripts, samples_for,
+                           load_scorers(verify_options), verify_options)
+    export.write_table(export.quotes_frame(checks), Path(out_dir) / "quotes.csv")
+    export.write_table(export.quote_words_frame(checks), Path(out_dir) / "quote_words.csv")
+    click.echo()
+    click.echo(report.verdict_table(checks))
+    click.echo(f"wrote {Path(out_dir) / 'quotes.csv'} and {Path(out_dir) / 'quote_words.csv'}")
+    if summary.failures:
+        sys.exit(1)
 
 
 def main() -> None:

@@ -176,3 +176,64 @@ def _safe_stem(recording: str) -> str:
     """A file name for a recording path: its parts joined, odd characters replaced."""
     stem = Path(recording).with_suffix("").as_posix().strip("./")
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in stem) or "recording"
+
+
+QUOTE_COLUMNS = [
+    "quote_id", "source", "quote_text", "attributed_to", "verdict", "confidence", "recording",
+    "start_s", "end_s", "speaker", "heard_text", "differences", "omitted_text", "context_before",
+    "context_after", "line_id", "attribution_ok", "splice_gap_s", "listen_start_s",
+    "listen_end_s", "reasons",
+]
+QUOTE_WORD_COLUMNS = [
+    "quote_id", "word_index", "word", "status", "start_s", "end_s", "probability", "heard",
+]
+
+
+def quotes_frame(checks):
+    """One row per checked quote, columns ``QUOTE_COLUMNS``; lists joined with `` | ``."""
+    import pandas as pd
+
+    rows = [
+        {
+            "quote_id": c.quote.quote_id,
+            "source": c.quote.source,
+            "quote_text": c.quote.text,
+            "attributed_to": c.quote.attributed_to,
+            "verdict": c.verdict,
+            "confidence": c.confidence,
+            "recording": c.recording,
+            "start_s": c.start_s,
+            "end_s": c.end_s,
+            "speaker": c.speaker,
+            "heard_text": c.heard_text,
+            "differences": " | ".join(c.differences),
+            "omitted_text": c.omitted_text,
+            "context_before": c.context_before,
+            "context_after": c.context_after,
+            "line_id": c.line_id,
+            "attribution_ok": "" if c.attribution_ok is None else c.attribution_ok,
+            "splice_gap_s": c.splice_gap_s,
+            "listen_start_s": c.listen_start_s,
+            "listen_end_s": c.listen_end_s,
+            "reasons": " | ".join(c.reasons),
+        }
+        for c in checks
+    ]
+    return pd.DataFrame(rows, columns=QUOTE_COLUMNS)
+
+
+def quote_words_frame(checks):
+    """One row per word of each checked quote, columns ``QUOTE_WORD_COLUMNS``."""
+    from dataclasses import asdict
+
+    import pandas as pd
+
+    rows = [asdict(w) for c in checks for w in c.words]
+    return pd.DataFrame(rows, columns=QUOTE_WORD_COLUMNS)
+
+
+def quote_table_frame(rows: list[dict]):
+    """The reviewable quotes table (``dispatch quotes``) as a frame."""
+    import pandas as pd
+
+    return pd.DataFrame(rows)

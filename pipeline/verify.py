@@ -1,0 +1,319 @@
+"""Quotes in, verdicts out: locate each quote in the transcripts, let the audio judge it.
+
+For every quote (and every part of an ellipsis quote) the best region is found in
+the transcripts (``locate.WordIndex``), the audio around it is cut once, and the
+judging models decide (``adjudicate.adjudicate``). The parts' judgements are joined
+into one ``QuoteCheck`` with the evidence: where, who, what was heard, the words
+that differ, what an ellipsis left out, and the words said just before and after.
+
+Quotes from different sources that land on the same stretch of audio share a
+``line_id``; where their words differ, the versions are scored against each other
+on that audio, and a version the audio disfavours is never left ``verbatim``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline import text as textmod
+from pipeline.adjudicate import AdjudicateOptions, adjudicate, compare_versions, cut_window
+from pipeline.locate import Candidate, LocateOptions, WordIndex
+from pipeline.records import Quote, QuoteCheck, QuoteWord, Transcript, Word
+
+log = logging.getLogger(__name__)
+
+SEVERITY = {"verbatim": 0, "minor": 1, "unverifiable": 2, "misquote": 3}
+"""Joining parts: the worst part's verdict wins."""
+
+
+@dataclass
+class VerifyOptions:
+    """How quotes are located and judged."""
+
+    judge_model: str = "base"
+    """The model that judges audio (teacher-forced scoring)."""
+    witness_model: str | None = "tiny.en"
+    """A second model whose beam hypotheses and scores add evidence; None for none."""
+    locate: LocateOptions = field(default_factory=LocateOptions)
+    """How quotes are searched for in the transcripts."""
+    adjudicate: AdjudicateOptions = field(default_factory=AdjudicateOptions)
+    """How a located quote is judged on its audio."""
+    version_margin: float = 0.3
+    """Mean log-probability per token by which one version of a line must beat another
+    for the loser to lose a ``verbatim`` verdict."""
+
+
+def verify_quotes(
+    quotes: Sequence[Quote],
+    transcripts: Sequence[Transcript],
+    samples_for: Callable[[str], np.ndarray],
+    scorers: Sequence,
+    options: VerifyOptions | None = None,
+) -> list[QuoteCheck]:
+    """Check every quote against the recordings.
+
+    Args:
+        quotes: Quotes from articles or a quotes table.
+        transcripts: Transcripts of the recordings (with speaker labels, if any).
+        samples_for: Returns a recording's decoded samples (16 kHz mono float32).
+        scorers: ``scoring.Scorer`` objects, the judge first.
+        options: Options; defaults when None.
+
+    Returns:
+        One ``QuoteCheck`` per quote, in the quotes' order.
+    """
+    options = options or VerifyOptions()
+    index = WordIndex(list(transcripts), options.locate)
+    checks = [check_quote(q, index, samples_for, scorers, options) for q in quotes]
+    assign_lines(checks)
+    compare_line_versions(checks, samples_for, scorers[0], options)
+    return checks
+
+
+def check_quote(quote: Quote, index: WordIndex, samples_for, scorers, options) -> QuoteCheck:
+    """Locate one quote and judge each of its parts on the audio."""
+    parts = quote.parts or [quote.text]
+    found = index.locate(quote)
+    if not any(found) and quote.too_short:
+        return QuoteCheck(quote=quote, verdict="unverifiable", confidence=0.0,
+                          reasons=["too short to verify on its own"])
+    if not any(found):
+        return QuoteCheck(quote=quote, verdict="not_found", confidence=_not_found_confidence(),
+                          reasons=["no recording holds words close enough to this quote"])
+    best = [cands[0] if cands else None for cands in found]
+    judged = []
+    for text, cand in zip(parts, best):
+        if cand is None:
+            judged.append((text, None, None))
+            continue
+        transcript = index.transcript(cand.recording)
+        judged.append((text, cand, _judge(text, cand, transcript, samples_for, scorers, options)))
+    return _join(quote, judged, index)
+
+
+def _not_found_confidence() -> float:
+    """How sure ``not_found`` is: the recogniser may have missed speech entirely."""
+    return 0.7
+
+
+def _judge(text: str, cand: Candidate, transcript: Transcript, samples_for, scorers, options):
+    """Cut the audio around a candidate region once and adjudicate the part on it."""
+    samples = samples_for(transcript.recording)
+    window, start = cut_window(samples, cand.start_s, cand.end_s, options.adjudicate)
+    end = start + len(window) / 16000
+    heard = heard_words_between(transcript, start, end)
+    return adjudicate(text, heard, window, start, list(scorers), options.adjudicate)
+
+
+def _join(quote: Quote, judged: list, index: WordIndex) -> QuoteCheck:
+    """One QuoteCheck from the judged parts of a quote."""
+    located = [(t, c, j) for t, c, j in judged if c is not None]
+    first, last = located[0][1], located[-1][1]
+    verdict = max((j.verdict for _, _, j in located), key=SEVERITY.__getitem__)
+    reasons, differences = [], []
+    if len(located) < len(judged):
+        missing = [i + 1 for i, (_, c, _) in enumerate(judged) if c is None]
+        verdict = max(verdict, "unverifiable", key=SEVERITY.__getitem__)
+        reasons.append(f"part {', '.join(map(str, missing))} of the quote was not found")
+    multi = len(judged) > 1
+    for n, (_, _, j) in enumerate(located, 1):
+        prefix = f"part {n}: " if multi else ""
+        differences += [prefix + d for d in j.differences]
+    transcript = index.transcript(first.recording)
+    check = QuoteCheck(
+        quote=quote,
+        verdict=verdict,
+        confidence=round(min(j.confidence for _, _, j in located), 3),
+        recording=first.recording,
+        start_s=round(first.start_s, 3),
+        end_s=round(last.end_s, 3),
+        heard_text=" / ".join(j.heard_text for _, _, j in located),
+        differences=differences,
+        context_before=first.context_before,
+        context_after=last.context_after,
+        reasons=reasons,
+        words=_quote_words(quote.quote_id, located),
+    )
+    _add_speaker(check, transcript)
+    _add_splice(check, located, index)
+    _add_listen_span(check, located)
+    return check
+
+
+def _quote_words(quote_id: str, located: list) -> list[QuoteWord]:
+    """quote_words.csv rows: every word of every located part, numbered through the quote."""
+    rows, n = [], 0
+    for _, _, j in located:
+        for w in j.words:
+            quoted = w.status != "missing"
+            rows.append(QuoteWord(
+                quote_id=quote_id,
+                word_index=n if quoted else max(n - 1, 0),
+                word=w.word if quoted else w.heard,
+                status=w.status,
+                start_s=round(w.start, 3) if w.end > w.start else None,
+                end_s=round(w.end, 3) if w.end > w.start else None,
+                probability=round(w.probability, 4) if quoted else None,
+                heard=w.heard if w.status in ("changed", "form") else "",
+            ))
+            n += quoted
+    return rows
+
+
+def _add_speaker(check: QuoteCheck, transcript: Transcript) -> None:
+    """Who spoke the located span; a span across two speakers is flagged."""
+    from pipeline.speakers import attribution_matches
+
+    names = []
+    for seg in transcript.segments:
+        if seg.speaker and seg.end > check.start_s and seg.start < check.end_s:
+            names.append(seg.speaker)
+    names = list(dict.fromkeys(names))
+    check.speaker = " + ".join(names)
+    if len(names) > 1:
+        check.reasons.append(f"the quote runs across {len(names)} speakers: {check.speaker}")
+    if check.quote.attributed_to and len(names) == 1:
+        check.attribution_ok = attribution_matches(check.quote.attributed_to, names[0])
+    elif check.quote.attributed_to and len(names) > 1:
+        check.attribution_ok = False
+
+
+def _add_splice(check: QuoteCheck, located: list, index: WordIndex) -> None:
+    """Gaps between the parts of a quote: seconds, words left out, out-of-order parts."""
+    gaps, omitted = [], []
+    for (_, a, _), (_, b, _) in zip(located, located[1:]):
+        if a.recording != b.recording:
+            check.reasons.append(f"the quote's parts come from two recordings: {a.recording}, "
+                                 f"{b.recording}")
+            continue
+        if b.word_start < a.word_end:
+            check.reasons.append("the quote's parts are out of order in the audio")
+            check.verdict = max(check.verdict, "unverifiable", key=SEVERITY.__getitem__)
+            continue
+        words = index.transcript(a.recording).words[a.word_end:b.word_start]
+        gaps.append(max(0.0, b.start_s - a.end_s))
+        omitted.append(" ".join(w.word for w in words))
+    if gaps:
+        check.splice_gap_s = round(sum(gaps), 3)
+        check.omitted_text = " … ".join(o for o in omitted if o)
+        if check.omitted_text:
+            check.reasons.append(f"an ellipsis leaves out: {check.omitted_text}")
+    if len({c.segment_ids for _, c, _ in located}) > 1 or any(
+        len(c.segment_ids) > 1 for _, c, _ in located
+    ):
+        check.reasons.append("the quote runs across more than one transmission")
+
+
+def _add_listen_span(check: QuoteCheck, located: list) -> None:
+    """For doubtful verdicts: the span a person should replay."""
+    if check.verdict not in ("unverifiable", "misquote"):
+        return
+    spans = [(j.listen_start, j.listen_end) for _, _, j in located if j.listen_end > j.listen_start]
+    if spans:
+        check.listen_start_s = round(min(s for s, _ in spans), 3)
+        check.listen_end_s = round(max(e for _, e in spans), 3)
+
+
+# --------------------------------------------------------------------------- lines
+
+
+def assign_lines(checks: Sequence[QuoteCheck], min_overlap: float = 0.5) -> None:
+    """Give quotes that land on the same stretch of audio the same ``line_id``.
+
+    Two located quotes share a line when their spans in one recording overlap by at
+    least ``min_overlap`` of the shorter one. Ids are ``L1``, ``L2``... in time order.
+    """
+    located = sorted((c for c in checks if c.recording), key=lambda c: (c.recording, c.start_s))
+    lines: list[list[QuoteCheck]] = []
+    for c in located:
+        for line in lines:
+            if any(_overlap_share(c, other) >= min_overlap for other in line):
+                line.append(c)
+                break
+        else:
+            lines.append([c])
+    for n, line in enumerate(lines, 1):
+        for c in line:
+            c.line_id = f"L{n}"
+
+
+def _overlap_share(a: QuoteCheck, b: QuoteCheck) -> float:
+    if a.recording != b.recording:
+        return 0.0
+    overlap = min(a.end_s, b.end_s) - max(a.start_s, b.start_s)
+    shorter = min(a.end_s - a.start_s, b.end_s - b.start_s)
+    return overlap / shorter if shorter > 0 else 0.0
+
+
+def compare_line_versions(checks: Sequence[QuoteCheck], samples_for, scorer, options) -> None:
+    """Where quotes of one line differ in words, let the audio rank the versions.
+
+    Each version is scored on the line's audio by mean log-probability per token; the
+    ranking goes into every version's reasons, and a version that loses by more than
+    ``options.version_margin`` cannot stay ``verbatim`` or ``minor``.
+    """
+    for line in _lines(checks).values():
+        versions = _distinct_versions(line)
+        if len(versions) < 2:
+            continue
+        start = min(c.start_s for c in line)
+        end = max(c.end_s for c in line)
+        window, _ = cut_window(samples_for(line[0].recording), start, end, options.adjudicate)
+        texts = list(versions)
+        scores = compare_versions([_plain(t) for t in texts], window, scorer)
+        best = max(scores)
+        for text, score in zip(texts, scores):
+            for c in versions[text]:
+                _apply_version_score(c, score, best, len(texts), options.version_margin)
+
+
+def _lines(checks: Iterable[QuoteCheck]) -> dict[str, list[QuoteCheck]]:
+    out: dict[str, list[QuoteCheck]] = {}
+    for c in checks:
+        if c.line_id and len(c.quote.parts or [c.quote.text]) == 1:
+            out.setdefault(c.line_id, []).append(c)
+    return out
+
+
+def _distinct_versions(line: list[QuoteCheck]) -> dict[str, list[QuoteCheck]]:
+    """Versions of a line that differ in words (not only in form), text -> checks."""
+    versions: dict[str, list[QuoteCheck]] = {}
+    for c in line:
+        key = " ".join(t.text for t in textmod.normalize(c.quote.text))
+        versions.setdefault(key, []).append(c)
+    return {checks[0].quote.text: checks for checks in versions.values()}
+
+
+def _plain(text: str) -> str:
+    """A version in the plain casing and punctuation shared by all compared versions."""
+    return " ".join(textmod.split_words(text)).lower()
+
+
+def _apply_version_score(c: QuoteCheck, score: float, best: float, n: int, margin: float) -> None:
+    behind = best - score
+    if behind <= 0:
+        c.reasons.append(f"of {n} versions of this line, the audio favours this one")
+        return
+    c.reasons.append(f"of {n} versions of this line, the audio favours another "
+                     f"(by {behind:.2f} nats per token)")
+    if behind > margin and c.verdict in ("verbatim", "minor"):
+        c.verdict = "unverifiable"
+        c.confidence = round(min(c.confidence, 0.5), 3)
+        c.reasons.append("a version the audio favours differs: not confirmed as verbatim")
+
+
+def heard_words_between(transcript: Transcript, start: float, end: float) -> list[Word]:
+    """The recogniser's words overlapping [start, end]."""
+    return [w for w in transcript.words if w.end > start and w.start < end]
+
+
+def load_scorers(options: VerifyOptions) -> list:
+    """The judge and, if any, the witness, each loaded once."""
+    from pipeline.scoring import Scorer
+
+    names = [options.judge_model] + ([options.witness_model] if options.witness_model else [])
+    return [Scorer.load(name) for name in dict.fromkeys(names)]
