@@ -223,10 +223,10 @@ def _merge_numbers(tokens: list[Token]) -> list[Token]:
     return out
 
 
-def tokens_from_strings(words: Iterable[str]) -> list[Token]:
-    """Normalise a list of words; each token's index is the word's position in the list."""
+def tokens_from_strings(words: Iterable[str], start: int = 0) -> list[Token]:
+    """Normalise a list of words; each token's index is ``start`` plus the word's position."""
     tokens = [Token(text, word, i, changes)
-              for i, word in enumerate(words)
+              for i, word in enumerate(words, start)
               for text, changes in normalize_word(word)]
     return _merge_numbers(tokens)
 
@@ -246,17 +246,18 @@ def normalize(text: str) -> list[Token]:
     return tokens_from_strings(split_words(text))
 
 
-def tokens_from_words(words: Sequence[Word]) -> list[Token]:
+def tokens_from_words(words: Sequence[Word], start: int = 0) -> list[Token]:
     """Normalise recognised words the same way as :func:`normalize`.
 
     Args:
         words: the recogniser's words, in order.
+        start: added to every index (when ``words`` is a slice of a longer list).
 
     Returns:
         Tokens; ``index`` is the position in ``words`` (a word like ``10-4`` gives two
         tokens with the same index, ``twenty five`` gives one token with ``span`` 2).
     """
-    return tokens_from_strings(w.word.strip() for w in words)
+    return tokens_from_strings((w.word.strip() for w in words), start)
 
 
 def expand_contraction(text: str) -> tuple[str, ...]:

@@ -1,0 +1,166 @@
+"""Locating quotes in synthetic transcripts built from word lists."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.locate import ADDED, FORM, MISSING, WordIndex, align
+from pipeline.records import Quote, Segment, Transcript, Word
+from pipeline.text import normalize
+
+CHATTER = [
+    "copy that unit twelve show me en route to the north side",
+    "engine four responding to a kitchen fire on main street",
+    "can you repeat the plate number for the silver sedan",
+    "ten four we are clear at the hospital and back in service",
+    "traffic stop at fifth and pine with a grey pickup truck",
+    "medic nine requesting a supervisor at the scene of the crash",
+]
+"""Radio chatter with no quote in it."""
+
+QUOTE = "Per the chief of patrol, all units clear out from there. We’re not sending anybody to " \
+        "that location."
+
+
+def transcript(name: str, transmissions: list[str], gap: float = 3.0) -> Transcript:
+    """A transcript whose segments are the given transmissions, 0.4 s a word."""
+    segments, t = [], 0.0
+    for k, text in enumerate(transmissions):
+        words = [Word(t + 0.4 * i, t + 0.4 * i + 0.35, w, 0.6) for i, w in enumerate(text.split())]
+        end = t + 0.4 * len(words)
+        segments.append(Segment(k, t, end, text, words, transmission_id=k))
+        t = end + gap
+    return Transcript(name, "0" * 64, t, "tiny.en", "faster-whisper", segments)
+
+
+def locate(heard: str, quote: str = QUOTE, extra: list[str] | None = None):
+    """Best candidate for a quote in a transcript of chatter around ``heard``."""
+    t = transcript("call.wav", CHATTER[:3] + [heard] + CHATTER[3:] + (extra or []))
+    return WordIndex([t]).locate(Quote("q:1", "a.txt", quote, [quote]))[0]
+
+
+HEARD = [
+    # (case, heard transmission, minimum score)
+    ("exact", "per the chief of patrol all units clear out from there we're not sending anybody "
+              "to that location", 0.99),
+    ("30% substituted", "per the cheap of patrol all unit clear out from bear we're not sending "
+                        "any buddy to that vacation", 0.6),
+    ("50% substituted", "for the cheif of petrol all you its clear how from bear were knot "
+                        "sending anybody to the location", 0.4),
+    ("an extra word", "per the chief of patrol uh all units clear out from there okay we're not "
+                      "sending anybody to that location", 0.95),
+    ("a dropped word", "per the chief of patrol all units clear out from there we're not sending "
+                       "anybody to location", 0.9),
+    ("other forms", "per the chief of patrol all units clear out from there we are not sending "
+                    "any body to that location", 0.99),
+]
+
+
+@pytest.mark.parametrize("case,heard,minimum", HEARD, ids=[c[0] for c in HEARD])
+def test_found_through_errors(case, heard, minimum):
+    found = locate(heard)
+    assert found, case
+    best = found[0]
+    assert best.score >= minimum
+    assert best.recording == "call.wav"
+    start = sum(len(c.split()) for c in CHATTER[:3])
+    assert start <= best.word_start <= start + 2
+    assert best.segment_ids == (3,)
+
+
+def test_not_present_is_not_found():
+    t = transcript("call.wav", CHATTER * 20)
+    index = WordIndex([t])
+    assert index.locate(Quote("q:1", "a.txt", QUOTE, [QUOTE])) == [[]]
+
+
+def test_long_written_statement_does_not_match_chatter():
+    memo = ("To clarify misinformation currently circulating, for incidents involving federal "
+            "immigration enforcement, CPD supervisors will respond to the scene and determine "
+            "the appropriate course of action in accordance with City law and to maintain "
+            "public safety and traffic control")
+    chatter = CHATTER + ["units respond to the scene of the traffic crash on the north side",
+                         "supervisor will respond copy the course of action"]
+    index = WordIndex([transcript("call.wav", chatter * 10)])
+    assert index.locate(Quote("q:1", "a.txt", memo, [memo])) == [[]]
+
+
+def test_split_across_transmissions():
+    first, second = "per the chief of patrol all units clear out from there", \
+        "we're not sending anybody to that location"
+    found = locate(first, extra=[second])
+    # the second half is far away: the best region starts in the first half's transmission
+    assert found[0].segment_ids[0] == 3
+    t = transcript("call.wav", CHATTER[:2] + [first, second] + CHATTER[2:], gap=1.0)
+    best = WordIndex([t]).locate(Quote("q:1", "a.txt", QUOTE, [QUOTE]))[0][0]
+    assert best.segment_ids == (2, 3)
+    assert best.score > 0.95
+
+
+def test_ellipsis_parts_from_non_contiguous_places():
+    parts = ["Younger male Hispanic, wearing all black", "wanted for the hit-and-run"]
+    t = transcript("call.wav", [CHATTER[0], "younger male hispanic wearing all black",
+                                CHATTER[1], CHATTER[2], "wanted for the hit and run", CHATTER[3]])
+    found = WordIndex([t]).locate(Quote("q:1", "a.txt", " … ".join(parts), parts))
+    assert [len(p) > 0 for p in found] == [True, True]
+    first, second = found[0][0], found[1][0]
+    assert (first.segment_ids, second.segment_ids) == ((1,), (4,))
+    assert second.start_s > first.end_s
+    assert (first.part_index, second.part_index) == (0, 1)
+
+
+def test_context_before_and_after_a_quote_cut_short():
+    t = transcript("call.wav", [CHATTER[0], "okay per the chief of patrol all units clear out "
+                                            "from there copy"])
+    quote = "all units clear out from there"
+    best = WordIndex([t]).locate(Quote("q:1", "a.txt", quote, [quote]))[0][0]
+    assert best.context_before == "okay per the chief of patrol"
+    assert best.context_after == "copy"
+
+
+def test_recording_restricts_the_search():
+    a = transcript("a.wav", CHATTER)
+    b = transcript("b.wav", CHATTER[:2] + [QUOTE.lower()])
+    index = WordIndex([a, b])
+    assert index.locate(Quote("q", "s", QUOTE, [QUOTE], recording="a.wav")) == [[]]
+    assert index.locate(Quote("q", "s", QUOTE, [QUOTE], recording="b"))[0][0].recording == "b.wav"
+
+
+ALIGN_CASES = [
+    # (quote, heard, expected (op, quote words, heard words))
+    ("we're not sending", "we are not sending",
+     [(FORM, ["we're"], ["we", "are"]), ("match", ["not"], ["not"]),
+      ("match", ["sending"], ["sending"])]),
+    ("clear out now", "clear uh out now",
+     [("match", ["clear"], ["clear"]), (FORM, [], ["uh"]), ("match", ["out"], ["out"]),
+      ("match", ["now"], ["now"])]),
+    ("ten four copy", "10-4 copy",
+     [("match", ["10"], ["10"]), ("match", ["4"], ["4"]), ("match", ["copy"], ["copy"])]),
+    ("all units clear out from there", "all units clear from there",
+     [("match", ["all"], ["all"]), ("match", ["units"], ["units"]),
+      ("match", ["clear"], ["clear"]), (ADDED, ["out"], []), ("match", ["from"], ["from"]),
+      ("match", ["there"], ["there"])]),
+    ("all units clear from there", "all units clear right out from there",
+     [("match", ["all"], ["all"]), ("match", ["units"], ["units"]),
+      ("match", ["clear"], ["clear"]), (MISSING, [], ["right"]), (MISSING, [], ["out"]),
+      ("match", ["from"], ["from"]), ("match", ["there"], ["there"])]),
+    ("the chief of patrol", "the cheif of patrol",
+     [("match", ["the"], ["the"]), ("changed", ["chief"], ["cheif"]),
+      ("match", ["of"], ["of"]), ("match", ["patrol"], ["patrol"])]),
+]
+
+
+@pytest.mark.parametrize("quote,heard,expected", ALIGN_CASES)
+def test_align_ops(quote, heard, expected):
+    q, h = normalize(quote), normalize(heard)
+    _, ops = align(q, h)
+    got = [(op.op, [q[i].text for i in op.quote_tokens], [h[j].text for j in op.heard_tokens])
+           for op in ops]
+    assert got == expected
+
+
+def test_align_reports_unheard_quote_words_at_the_ends():
+    q = normalize("he said that all units clear out")
+    score, ops = align(q, normalize("copy all units clear out"))
+    assert [op.op for op in ops[:3]] == [ADDED, ADDED, ADDED]
+    assert 0.5 < score < 1.0
