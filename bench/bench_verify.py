@@ -1,0 +1,243 @@
+"""Benchmark: adjudicating quotes on audio, beside the naive diff, on labelled sets.
+
+The labelled set, per data set: every reference line of at least ``--min-words``
+words as a true quote, one one-edit misquote of it (a word changed, an interior word
+dropped, a word added, or a number changed, in turn), and the pair of the two as two
+versions of one line. Each quote is located from the reference times (the span is
+padded by ``context_s``), adjudicated on the audio, and diffed naively against the
+recogniser's words (verbatim when every normalised word matches, else misquote).
+
+Data sets: the radio re-enactment in ``audio_samples/manifest.csv``; the NASA lines of
+``apollo11`` (starts approximate, ±1.5 s); the phone call's STM lines (exact times).
+
+Printed per data set and method: misquotes called verbatim (must be 0), misquote
+precision and recall, true quotes confirmed (verbatim or minor), the unverifiable share
+of true quotes and of misquotes, pairwise accuracy on two versions of one line, the
+median start and end error of the located quote (forced alignment) against the
+reference, and seconds per quote.
+
+    .venv/bin/python bench/bench_verify.py --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import random
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline import text as textmod  # noqa: E402
+from pipeline.adjudicate import AdjudicateOptions, adjudicate, compare_versions, cut_window  # noqa: E402
+from pipeline.audio import load_audio  # noqa: E402
+
+REAL = ROOT.parent / "shared" / "realaudio"
+SWAPS = {"in": "on", "on": "in", "out": "up", "up": "out", "down": "up", "clear": "leave",
+         "not": "now", "all": "some", "from": "to", "to": "from", "we're": "they're",
+         "black": "blue", "north": "south", "male": "female", "way": "road", "there": "here"}
+FILLER_SWAPS = ["house", "truck", "street", "corner", "river", "radio", "doctor", "window"]
+NUMBER_SWAPS = {"eight": "nine", "twelve": "fourteen", "four": "five", "two": "three",
+                "thirty-three": "forty-three", "twenty-one": "twenty-six", "eleven": "seven",
+                "one": "two", "ten": "eleven", "sixty-third": "fifty-third"}
+ADDITIONS = ["really", "now", "just", "all", "still", "then"]
+
+
+@dataclass
+class Line:
+    """One reference line: the true words and where they were said."""
+
+    recording: Path
+    start: float
+    end: float
+    text: str
+    exact: bool
+
+
+def manifest_lines() -> list[Line]:
+    rows = csv.DictReader(open(ROOT / "audio_samples" / "manifest.csv"))
+    return [Line(ROOT / "audio_samples" / r["recording"], float(r["start_s"]), float(r["end_s"]),
+                 r["text"], True) for r in rows]
+
+
+def apollo_lines() -> list[Line]:
+    folder = REAL / "apollo11"
+    rows = list(csv.DictReader(open(folder / "reference_nasa.tsv"), delimiter="\t"))
+    starts = [float(r["approx_start_s_in_clip"]) for r in rows]
+    ends = starts[1:] + [starts[-1] + 6.0]
+    return [Line(folder / "apollo11.mp3", s, e, r["text"].replace(" - -", "").replace(" - ", " "),
+                 False) for s, e, r in zip(starts, ends, rows)]
+
+
+def phone_lines() -> list[Line]:
+    folder = REAL / "phone-call"
+    lines = []
+    for row in open(folder / "sample.stm"):
+        parts = row.split(maxsplit=5)
+        lines.append(Line(folder / "sample.wav", float(parts[3]), float(parts[4]), parts[5].strip(),
+                          True))
+    return lines
+
+
+def one_edit(text: str, kind: str, rng: random.Random) -> tuple[str, str] | None:
+    """A one-edit misquote of ``text``: (edited text, the kind), or None if it cannot."""
+    words = text.split()
+    plain = [re.sub(r"[^\w'-]", "", w).lower() for w in words]
+    interior = list(range(1, len(words) - 1))
+    if kind == "number":
+        spots = [i for i, p in enumerate(plain) if p in NUMBER_SWAPS]
+        if not spots:
+            return None
+        i = rng.choice(spots)
+        return _put(words, i, NUMBER_SWAPS[plain[i]]), kind
+    if kind == "change":
+        spots = [i for i in interior if plain[i] in SWAPS] or [i for i in interior if len(plain[i]) > 3]
+        if not spots:
+            return None
+        i = rng.choice(spots)
+        return _put(words, i, SWAPS.get(plain[i], rng.choice(FILLER_SWAPS))), kind
+    if kind == "drop":
+        spots = [i for i in interior if re.sub(r"\W", "", words[i]) == words[i]]
+        if not spots:
+            return None
+        i = rng.choice(spots)
+        return " ".join(words[:i] + words[i + 1:]), kind
+    i = rng.choice(interior) if interior else 1
+    return " ".join(words[:i] + [rng.choice(ADDITIONS)] + words[i:]), "add"
+
+
+def _put(words: list[str], i: int, new: str) -> str:
+    core = re.sub(r"[^\w'-]", "", words[i])
+    replaced = words[i].replace(core, new[:1].upper() + new[1:] if core[:1].isupper() else new, 1)
+    return " ".join(words[:i] + [replaced] + words[i + 1:])
+
+
+def degrade(samples: np.ndarray, snr_db: float, seed: int) -> np.ndarray:
+    """Radio-like: 8 kHz, 300-3000 Hz band, noise at ``snr_db``."""
+    from scipy.signal import butter, resample_poly, sosfilt
+
+    narrow = resample_poly(samples, 1, 2)
+    narrow = sosfilt(butter(4, [300, 3000], btype="band", fs=8000, output="sos"), narrow)
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal(len(narrow))
+    noise *= np.sqrt(np.mean(narrow ** 2) / 10 ** (snr_db / 10)) / np.std(noise)
+    return resample_poly(narrow + noise, 2, 1).astype(np.float32)
+
+
+def naive(quote: str, heard_words) -> str:
+    """The naive rule: verbatim when every normalised word was heard, in order."""
+    q = [t.text for t in textmod.normalize(quote) if not textmod.is_filler(t)]
+    h = [t.text for t in textmod.tokens_from_words(heard_words) if not textmod.is_filler(t)]
+    text = " " + " ".join(h) + " "
+    return "verbatim" if " " + " ".join(q) + " " in text else "misquote"
+
+
+def run_set(name: str, lines: list[Line], scorers, engine, options, args, degrade_snr=None):
+    from pipeline.engines import DecodeOptions
+
+    rng = random.Random(7)
+    kinds = ["change", "drop", "number", "add"]
+    audio, heard = {}, {}
+    results = {"adjudicate": [], "naive": []}
+    pairs, starts, ends, seconds = [], [], [], []
+    lines = [ln for ln in lines if len(ln.text.split()) >= args.min_words]
+    if args.quick:
+        lines = lines[:args.quick]
+    for n, line in enumerate(lines):
+        if line.recording not in audio:
+            samples = load_audio(line.recording)
+            if degrade_snr is not None:
+                samples = degrade(samples, degrade_snr, seed=len(audio))
+            audio[line.recording] = samples
+            segs = engine.transcribe(samples, DecodeOptions(beam_size=5))
+            heard[line.recording] = [w for s in segs for w in s.words]
+        samples = audio[line.recording]
+        edit = None
+        for k in range(len(kinds)):
+            edit = one_edit(line.text, kinds[(n + k) % len(kinds)], rng)
+            if edit:
+                break
+        window, ws = cut_window(samples, line.start, line.end, options)
+        we = ws + len(window) / 16000
+        hw = [w for w in heard[line.recording] if w.end > ws and w.start < we]
+        for quote, truth in [(line.text, "true")] + ([(edit[0], edit[1])] if edit else []):
+            t0 = time.perf_counter()
+            j = adjudicate(quote, hw, window, ws, scorers, options, span=(line.start, line.end))
+            seconds.append(time.perf_counter() - t0)
+            results["adjudicate"].append((truth, j.verdict))
+            results["naive"].append((truth, naive(quote, hw)))
+            logging.info("%s %-8s %-12s %s | %s", name, truth, j.verdict, quote, "; ".join(j.differences))
+            if truth == "true":
+                spoken = [w for w in j.words if w.word]
+                starts.append(abs(spoken[0].start - line.start))
+                ends.append(abs(spoken[-1].end - line.end))
+        if edit:
+            scores = compare_versions([line.text, edit[0]], window, scorers[0])
+            pairs.append(scores[0] > scores[1])
+    print(f"\n== {name}: {len(lines)} lines, {sum(1 for t, _ in results['naive'] if t != 'true')} misquotes")
+    print(f"{'method':<11} {'mis->verb':>9} {'mis prec':>8} {'mis rec':>7} {'true conf':>9} "
+          f"{'unv true':>8} {'unv mis':>7}")
+    for method, rows in results.items():
+        print(f"{method:<11} " + _figures(rows))
+    print(f"pairwise accuracy (mean log-prob, {scorers[0].name}): {np.mean(pairs):.2f} of {len(pairs)}")
+    label = "exact" if lines and lines[0].exact else "reference approx ±1.5 s"
+    print(f"located start error median {np.median(starts):.2f} s, end {np.median(ends):.2f} s ({label})")
+    print(f"adjudicate: {np.mean(seconds):.2f} s per quote (shared CPU)")
+
+
+def _figures(rows) -> str:
+    true = [v for t, v in rows if t == "true"]
+    mis = [v for t, v in rows if t != "true"]
+    called = [t for t, v in rows if v == "misquote"]
+    prec = (sum(1 for t in called if t != "true") / len(called)) if called else float("nan")
+    return (f"{sum(v == 'verbatim' for v in mis):>9d} {prec:>8.2f} "
+            f"{np.mean([v == 'misquote' for v in mis]):>7.2f} "
+            f"{np.mean([v in ('verbatim', 'minor') for v in true]):>9.2f} "
+            f"{np.mean([v == 'unverifiable' for v in true]):>8.2f} "
+            f"{np.mean([v == 'unverifiable' for v in mis]):>7.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", type=int, nargs="?", const=6, default=0,
+                        help="at most this many lines per data set (default 6 when given)")
+    parser.add_argument("--sets", default="radio,apollo11,phone,phone-radio",
+                        help="comma-separated: radio, apollo11, phone, apollo11-radio, phone-radio")
+    parser.add_argument("--judge", default="base")
+    parser.add_argument("--witness", default="tiny.en", help="second scorer; '' for none")
+    parser.add_argument("--beam", type=int, default=0, help="beam hypotheses as evidence (0 off)")
+    parser.add_argument("--min-words", type=int, default=4)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(message)s")
+    from pipeline.engines import load_engine
+    from pipeline.scoring import Scorer
+
+    scorers = [Scorer.load(args.judge)] + ([Scorer.load(args.witness)] if args.witness else [])
+    engine = load_engine("tiny.en")
+    options = AdjudicateOptions(beam_size=args.beam)
+    sets = {
+        "radio": (manifest_lines, None),
+        "apollo11": (apollo_lines, None),
+        "phone": (phone_lines, None),
+        "apollo11-radio": (apollo_lines, 12.0),
+        "phone-radio": (phone_lines, 12.0),
+    }
+    print(f"judge {args.judge}, witness {args.witness or 'none'}, beam {args.beam}, "
+          f"quick {args.quick or 'off'}")
+    for name in args.sets.split(","):
+        make, snr = sets[name]
+        run_set(name, make(), scorers, engine, options, args, degrade_snr=snr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,626 @@
+"""Adjudicating a located quote on its audio: the audio decides, and says when it cannot.
+
+Where a quote and the recogniser's words differ, either the recogniser misheard or
+the article misquoted. Whisper's decoder is the judge, through teacher-forced
+scoring (``scoring.py``):
+
+1. Every word of the quote, and every junction between two neighbouring words, that a
+   recogniser heard (the transcript's words, or a beam hypothesis of any scorer)
+   counts as heard. The rest form *doubtful spans*.
+2. For each doubtful span, the quote is scored against its strongest alternatives,
+   each the quote with only that span changed: to what each hypothesis heard there,
+   to the model's top prediction in the quote's own context, or with the span left
+   out. Texts share casing and punctuation, and are compared by mean log-probability
+   per token (the sum rewards shorter text).
+3. A span is *supported* when the quote beats every alternative by ``margin_nats``
+   with the first scorer; *contradicted* when every scorer prefers one alternative by
+   ``contradict_nats`` and the quote's own token there is near-impossible
+   (``min_prob``); else it stays doubtful.
+4. Any contradicted span makes a ``misquote``; all spans supported make ``verbatim``
+   (``minor`` if the words differ from what was heard only in form); anything else is
+   ``unverifiable``, with the span a person should replay.
+
+A single model is self-biased (where it mishears, it scores its own words far above
+the truth), so nothing here is called ``misquote`` on one model's say-so alone unless
+the margin is large, and nothing unheard is called ``verbatim`` without a pairwise win.
+
+This module is pure apart from the scorers it is handed: no files, no model loading.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline import text as textmod
+from pipeline.records import Word
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+"""Samples per second of the windows."""
+
+VERDICTS = ("verbatim", "minor", "misquote", "unverifiable")
+"""Verdicts :func:`adjudicate` gives (``not_found`` is the caller's, before adjudicating)."""
+
+
+@dataclass
+class AdjudicateOptions:
+    """How a located quote part is judged on its audio."""
+
+    margin_nats: float = 1.0
+    """The quote must beat each alternative by this much (nats, over the whole text) to
+    count a doubtful span as supported by the audio."""
+    contradict_nats: float = 2.0
+    """Every scorer must prefer one alternative by at least this much to contradict the quote."""
+    single_contradict_nats: float = 6.0
+    """The margin needed when only one scorer judges (one witness, so a larger margin)."""
+    function_word_factor: float = 2.0
+    """Contradicting margins are multiplied by this where only function words differ
+    (``in``/``and``, ``a``/``the``): recognisers confuse those most."""
+    min_prob: float = 0.05
+    """The quote's own token in a contradicted span must get less than this probability."""
+    context_s: float = 1.0
+    """Seconds of audio kept on each side of the located span (see :func:`cut_window`)."""
+    beam_size: int = 5
+    """Beam hypotheses each scorer adds as evidence of what was heard; 0 uses the
+    transcript's words alone (faster)."""
+    top_k: int = 5
+    """Tokens considered at each position when taking the model's top prediction."""
+    max_alternatives: int = 12
+    """Most alternative texts scored per quote (nearest spans first)."""
+    min_words: int = 3
+    """Quotes with fewer words are ``unverifiable`` (too short to judge)."""
+    listen_pad_s: float = 0.5
+    """Seconds added on each side of a doubtful span's times for the replay span."""
+
+
+@dataclass
+class WordJudgement:
+    """What the audio says about one word of the quote (or one the quote lacks)."""
+
+    word: str
+    """The word as quoted; empty for a ``missing`` word (one the audio has and the quote lacks)."""
+    index: int
+    """Position of the word in the quote's words; for a ``missing`` word, the position
+    it would take."""
+    status: str
+    """``match``, ``form`` (same word, other form), ``changed``, ``added`` (in the quote,
+    not the audio) or ``missing`` (in the audio, not the quote)."""
+    heard: str
+    """What the audio seems to say there (empty for ``added``)."""
+    start: float
+    """Start in seconds, absolute in the recording, from forced alignment of the quote."""
+    end: float
+    """End in seconds, absolute in the recording (equal to ``start`` suggests absence)."""
+    probability: float
+    """Teacher-forced probability of the word in the quote's context, in [0, 1]."""
+    supported: bool | None = None
+    """True when heard or won its pairwise test, False when the audio contradicts it,
+    None when undecided."""
+
+
+@dataclass
+class SpanTest:
+    """One doubtful span of the quote and the pairwise test that judged it."""
+
+    word_start: int
+    """First quote word of the span."""
+    word_end: int
+    """One past the last quote word (equal to ``word_start`` for a junction)."""
+    quoted: str
+    """The quote's words there (empty for a junction)."""
+    heard: str
+    """The strongest alternative's words there."""
+    margins: list[float] = field(default_factory=list)
+    """Per scorer, the quote's score minus the strongest alternative's (nats; positive
+    favours the quote)."""
+    quote_prob: float = 1.0
+    """Lowest teacher-forced probability of the quote's tokens in the span (first scorer)."""
+    outcome: str = "doubtful"
+    """``supported``, ``contradicted``, ``doubtful``, or ``form`` (heard, in another form)."""
+
+
+@dataclass
+class Judgement:
+    """The verdict on one located quote part, with the evidence a person can read."""
+
+    verdict: str
+    """``verbatim``, ``minor``, ``misquote`` or ``unverifiable``."""
+    confidence: float
+    """How sure the verdict is, in [0, 1]."""
+    words: list[WordJudgement] = field(default_factory=list)
+    """One judgement per quote word, plus ``missing`` words, in order."""
+    differences: list[str] = field(default_factory=list)
+    """Readable differences: ``audio says "anybody out to", quote says "anybody to"``."""
+    heard_text: str = ""
+    """What the recogniser heard over the quote's span."""
+    listen_start: float = 0.0
+    """Start of the span to replay (seconds, absolute), for doubtful verdicts."""
+    listen_end: float = 0.0
+    """End of the span to replay (seconds, absolute)."""
+    doubt: float = 0.0
+    """Ranking key for review: higher is more doubtful."""
+    spans: list[SpanTest] = field(default_factory=list)
+    """The pairwise tests behind the verdict."""
+    said_before: str = ""
+    """Words heard just before the quote (a quote cut short is not a misquote)."""
+    said_after: str = ""
+    """Words heard just after the quote."""
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def cut_window(samples: np.ndarray, start_s: float, end_s: float,
+               options: AdjudicateOptions | None = None) -> tuple[np.ndarray, float]:
+    """The audio to judge a located span on: the span, padded, at most 30 s.
+
+    Returns:
+        (window samples, window start in seconds).
+    """
+    options = options or AdjudicateOptions()
+    start = max(0.0, start_s - options.context_s)
+    end = min(len(samples) / SAMPLE_RATE, end_s + options.context_s, start + 30.0)
+    return samples[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)], start
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+@dataclass
+class _Side:
+    """One word sequence, normalised for matching (fillers dropped)."""
+
+    words: list[str]
+    """The words as written."""
+    toks: list[str]
+    """Normalised tokens."""
+    word_of: list[int]
+    """For each token, the index of its word."""
+
+    @classmethod
+    def of(cls, words: list[str]) -> _Side:
+        kept = [t for t in textmod.tokens_from_strings(words) if not textmod.is_filler(t)]
+        return cls(words, [t.text for t in kept], [t.index for t in kept])
+
+
+def _align(a: list[str], b: list[str]) -> list[tuple[int | None, int | None]]:
+    """Align ``a`` inside ``b`` (free gaps at ``b``'s ends): pairs of indices or None."""
+    n, m = len(a), len(b)
+    cost = np.zeros((n + 1, m + 1))
+    cost[1:, 0] = np.arange(1, n + 1)
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            sub = cost[i - 1, j - 1] + (0 if a[i - 1] == b[j - 1] else 1)
+            cost[i, j] = min(sub, cost[i - 1, j] + 1, cost[i, j - 1] + 1)
+    j_end = int(np.argmin(cost[n])) if n else 0
+    pairs: list[tuple[int | None, int | None]] = []
+    i, j = n, j_end
+    while i > 0:
+        if j > 0 and cost[i, j] == cost[i - 1, j - 1] + (0 if a[i - 1] == b[j - 1] else 1):
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif cost[i, j] == cost[i - 1, j] + 1:
+            pairs.append((i - 1, None))
+            i -= 1
+        else:
+            pairs.append((None, j - 1))
+            j -= 1
+    return pairs[::-1]
+
+
+@dataclass
+class _Evidence:
+    """What one recogniser pass heard, aligned to the quote."""
+
+    label: str
+    """Which model heard it (``transcript`` for the recogniser's own words)."""
+    side: _Side
+    """Its words."""
+    match: dict[int, int]
+    """Quote token → its token, where the two are equal."""
+
+
+def _evidence(label: str, words: list[str], quote: _Side) -> _Evidence:
+    side = _Side.of(words)
+    pairs = _align(quote.toks, side.toks)
+    match = {i: j for i, j in pairs
+             if i is not None and j is not None and quote.toks[i] == side.toks[j]}
+    return _Evidence(label, side, match)
+
+
+def _unheard_runs(quote: _Side, evidence: list[_Evidence]) -> list[tuple[int, int]]:
+    """Doubtful spans as quote token ranges (empty range: an unheard junction)."""
+    n = len(quote.toks)
+    heard_tok = [any(i in e.match for e in evidence) for i in range(n)]
+    heard_join = [True] + [any(i - 1 in e.match and e.match.get(i) == e.match[i - 1] + 1
+                               for e in evidence if i - 1 in e.match) for i in range(1, n)] + [True]
+    slots = []  # slot 2i: junction before token i; 2i+1: token i
+    for i in range(n):
+        slots += [heard_join[i], heard_tok[i]]
+    slots.append(True)
+    runs, s = [], 0
+    while s < len(slots):
+        if slots[s]:
+            s += 1
+            continue
+        e = s
+        while e < len(slots) and not slots[e]:
+            e += 1
+        a, b = (s + 1) // 2, e // 2  # tokens covered: odd slots in [s, e)
+        runs.append((a, max(a, b)))
+        s = e
+    return runs
+
+
+def _reading(e: _Evidence, quote: _Side, a: int, b: int) -> tuple[int, int, list[str]] | None:
+    """What evidence ``e`` heard in place of quote tokens [a, b), between matched anchors.
+
+    Returns:
+        (first quote token replaced, one past the last, the words heard there), or None
+        when the evidence has no anchor on either side.
+    """
+    left = [i for i in range(a - 1, -1, -1) if i in e.match][:1]
+    right = [i for i in range(b, len(quote.toks)) if i in e.match][:1]
+    if not left and not right:
+        return None
+    ia = left[0] if left else -1
+    ib = right[0] if right else len(quote.toks)
+    span = ib - ia - 1
+    jl = e.match[ia] if left else max(-1, e.match[ib] - span - 1)
+    jr = e.match[ib] if right else min(len(e.side.toks), jl + 1 + span)
+    indices = list(dict.fromkeys(e.side.word_of[j] for j in range(jl + 1, jr)))
+    return ia + 1, ib, [e.side.words[k] for k in indices]
+
+
+def _strip(word: str) -> str:
+    return word.strip(".,!?;:\"'()[]")
+
+
+def _replace(words: list[str], wa: int, wb: int, new: list[str]) -> list[str]:
+    """Quote words with [wa, wb) replaced, keeping the replaced words' edge punctuation."""
+    new = [_strip(w) for w in new if _strip(w)]
+    if new and wb > wa:
+        tail = words[wb - 1][len(words[wb - 1].rstrip(".,!?;:")):]
+        new[-1] += tail
+        if words[wa][:1].isupper():
+            new[0] = new[0][:1].upper() + new[0][1:]
+    return words[:wa] + new + words[wb:]
+
+
+def _word_range(quote: _Side, a: int, b: int) -> tuple[int, int]:
+    """Quote word range covering tokens [a, b) (empty at the word of token a)."""
+    if b > a:
+        return quote.word_of[a], quote.word_of[b - 1] + 1
+    wa = quote.word_of[a] if a < len(quote.toks) else len(quote.words)
+    return wa, wa
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+@dataclass
+class _Candidate:
+    """The quote with one doubtful span changed."""
+
+    span: int
+    """Which doubtful span it tests."""
+    words: list[str]
+    """The whole text's words."""
+    heard: list[str]
+    """The words put in place of the span."""
+    wa: int
+    """First quote word replaced."""
+    wb: int
+    """One past the last quote word replaced."""
+    label: str
+    """Where the alternative came from (an evidence label, ``top`` or ``drop``)."""
+
+
+def _candidates(quote: _Side, runs, evidence, top_words) -> list[_Candidate]:
+    out: list[_Candidate] = []
+    seen = {" ".join(quote.words).lower()}
+
+    def add(k, wa, wb, new, label):
+        words = _replace(quote.words, wa, wb, new)
+        key = " ".join(words).lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(_Candidate(k, words, [_strip(w) for w in new], wa, wb, label))
+
+    for k, (a, b) in enumerate(runs):
+        for e in evidence:
+            got = _reading(e, quote, a, b)
+            if got is not None:
+                wa, wb = _word_range(quote, got[0], got[1])
+                add(k, wa, wb, got[2], e.label)
+        wa, wb = _word_range(quote, a, b)
+        if wa < len(quote.words) and top_words.get(wa):
+            add(k, wa, wb if wb > wa else wa, [top_words[wa]], "top")
+        if 0 < wb - wa <= 2:
+            add(k, wa, wb, [], "drop")
+    return out
+
+
+def _word_token_positions(scorer, words: list[str]) -> list[int]:
+    """Index of each word's first Whisper token in ``scorer.tokens(" ".join(words))``."""
+    positions, pos = [], 0
+    for i in range(len(words)):
+        positions.append(pos)
+        pos = len(scorer.tokens(" ".join(words[:i + 1])))
+    return positions
+
+
+def _top_words(alts, token_strs: list[str], positions: list[int]) -> dict[int, str]:
+    """The model's likeliest other word at each word's first token, where it is one."""
+    top = {}
+    for w, p in enumerate(positions):
+        for tok, _lp in alts[p]:
+            if tok == token_strs[p]:
+                break
+            if tok.startswith(" ") and tok.strip().isalnum():
+                top[w] = tok.strip()
+                break
+    return top
+
+
+@dataclass
+class _Frame:
+    """The quote inside the words heard around it, so texts are scored in context."""
+
+    before: list[str]
+    """Heard words kept before the quote."""
+    after: list[str]
+    """Heard words kept after the quote."""
+
+    def text(self, words: list[str]) -> str:
+        return " ".join(self.before + words + self.after)
+
+
+def _frame(quote: _Side, transcript: _Evidence, heard_words: list[Word],
+           span: tuple[float, float] | None) -> _Frame:
+    """Heard words before and after the quote: outside ``span`` when it is known, else
+    outside the quote's match, less the words its unmatched edges took."""
+    if span is not None:
+        before = [_strip(w.word) for w in heard_words if (w.start + w.end) / 2 < span[0]]
+        after = [_strip(w.word) for w in heard_words if (w.start + w.end) / 2 > span[1]]
+        return _Frame([w for w in before if w], [w for w in after if w])
+    if not transcript.match:
+        return _Frame([], [])
+    first_q, last_q = min(transcript.match), max(transcript.match)
+    first_h = transcript.side.word_of[transcript.match[first_q]]
+    last_h = transcript.side.word_of[transcript.match[last_q]]
+    edge_before = len(set(quote.word_of[:first_q]))
+    edge_after = len(set(quote.word_of[last_q + 1:]))
+    words = [_strip(w) for w in transcript.side.words]
+    return _Frame(words[:max(0, first_h - edge_before)], words[last_h + 1 + edge_after:])
+
+
+# --------------------------------------------------------------------------- the verdict
+
+
+def adjudicate(quote_text: str, heard_words: list[Word], window: np.ndarray,
+               window_start_s: float, scorers: list, options: AdjudicateOptions | None = None,
+               span: tuple[float, float] | None = None) -> Judgement:
+    """Judge one located quote part on its audio.
+
+    Args:
+        quote_text: The quote part as published.
+        heard_words: The recogniser's words over the window (absolute times); the quote
+            is found inside them, the rest is context.
+        window: The audio (float32 mono 16 kHz, at most 30 s), see :func:`cut_window`.
+        window_start_s: Where the window starts in the recording, seconds.
+        scorers: ``scoring.Scorer`` objects, the judge first (base), optional second
+            witnesses after it (tiny.en).
+        options: Thresholds; defaults when None.
+        span: Where the quote was located (absolute seconds), when known: heard words
+            outside it are the context the texts are scored in.
+
+    Returns:
+        The :class:`Judgement`.
+    """
+    options = options or AdjudicateOptions()
+    quote = _Side.of(textmod.split_words(quote_text))
+    heard_text = " ".join(w.word.strip() for w in heard_words)
+    if len(quote.toks) < options.min_words:
+        return _too_short(quote, heard_text, heard_words, window_start_s, len(window))
+    contexts = [s.encode(window) for s in scorers]
+    evidence = [_evidence("transcript", [w.word.strip() for w in heard_words], quote)]
+    if options.beam_size:
+        for s, ctx in zip(scorers, contexts):
+            evidence += [_evidence(s.name, h.split(), quote)
+                         for h in s.hypotheses(ctx, beam_size=options.beam_size)]
+    frame = _frame(quote, evidence[0], heard_words, span)
+    judge, jctx = scorers[0], contexts[0]
+    full = frame.before + quote.words + frame.after
+    positions = _word_token_positions(judge, full)[len(frame.before):]
+    positions.append(len(judge.tokens(frame.text(quote.words))))
+    (own,) = judge.score(jctx, [frame.text(quote.words)])
+    alts = judge.alternatives(jctx, frame.text(quote.words), k=options.top_k)
+    probs = [math.exp(v) for v in own.logprobs]
+    runs, forms = _split_forms(quote, _unheard_runs(quote, evidence), evidence)
+    top = _top_words(alts, own.token_strs, positions[:-1])
+    candidates = _candidates(quote, runs, evidence, top)[:options.max_alternatives]
+    texts = [frame.text(quote.words)] + [frame.text(c.words) for c in candidates]
+    scores = [s.score(ctx, texts) for s, ctx in zip(scorers, contexts)]
+    tests = [_test_span(k, run, quote, candidates, scores, probs, positions, options)
+             for k, run in enumerate(runs)]
+    aligned = judge.align(jctx, frame.text(quote.words))[len(frame.before):][:len(quote.words)]
+    tests += [SpanTest(*_word_range(quote, a, b), " ".join(quote.words[slice(*_word_range(quote, a, b))]),
+                       " ".join(reading), outcome="form") for (a, b), reading in forms]
+    tests.sort(key=lambda t: t.word_start)
+    return _judgement(quote, tests, evidence[0], heard_words, aligned, window_start_s, options)
+
+
+def _split_forms(quote: _Side, runs, evidence):
+    """Set apart the doubtful spans some evidence heard in another form (``812`` for
+    ``eight twelve``, ``we are`` for ``we're``).
+
+    Returns:
+        (runs still doubtful, [(run, the words heard)] for runs heard in another form).
+    """
+    doubtful, forms = [], []
+    for a, b in runs:
+        wa, wb = _word_range(quote, a, b)
+        for e in evidence:
+            got = _reading(e, quote, a, b)
+            if got is None or wb == wa:
+                continue
+            ga, gb = _word_range(quote, got[0], got[1])
+            heard = [_strip(w) for w in got[2] if _strip(w)]
+            if heard and textmod.same_form([_strip(w) for w in quote.words[ga:gb]], heard):
+                forms.append(((a, b), heard))
+                break
+        else:
+            doubtful.append((a, b))
+    return doubtful, forms
+
+
+def _test_span(k, run, quote, candidates, scores, probs, positions, options) -> SpanTest:
+    """The pairwise test of one doubtful span against its alternatives."""
+    wa, wb = _word_range(quote, *run)
+    test = SpanTest(wa, wb, " ".join(quote.words[wa:wb]), "")
+    mine = [i for i, c in enumerate(candidates) if c.span == k]
+    test.quote_prob = float(min(probs[positions[wa]:max(positions[wb], positions[wa] + 1)]))
+    if not mine:
+        return test
+    n = len(scores[0][0].tokens)
+    per_alt = np.array([[(s[0].mean - s[i + 1].mean) * n for i in mine] for s in scores])
+    best = int(np.argmin(per_alt[0]))
+    test.heard = " ".join(candidates[mine[best]].heard)
+    test.margins = [float(m) for m in per_alt.min(axis=1)]
+    against_best = per_alt[:, best]
+    need = options.contradict_nats if len(scores) > 1 else options.single_contradict_nats
+    changed = test.quoted.split() + candidates[mine[best]].heard
+    if all(textmod.weight(_strip(w).lower()) < 1 for w in changed):
+        need *= options.function_word_factor
+    if per_alt[0].min() >= options.margin_nats:
+        test.outcome = "supported"
+    elif (against_best <= -need).all() and test.quote_prob < options.min_prob:
+        test.outcome = "contradicted"
+    return test
+
+
+def _judgement(quote, tests, transcript, heard_words, aligned, window_start_s, options) -> Judgement:
+    words = _word_judgements(quote, tests, transcript, aligned, window_start_s)
+    outcomes = {t.outcome for t in tests} - {"form"}
+    differences = [f'audio says "{t.heard}", quote says "{t.quoted}"'
+                   + (" (same words, other form)" if t.outcome == "form" else "")
+                   for t in tests if t.outcome != "supported"]
+    before, after = _context(transcript, heard_words)
+    margins = [m for t in tests for m in t.margins[:1]]
+    if "contradicted" in outcomes:
+        verdict = "misquote"
+        worst = -min(m for t in tests if t.outcome == "contradicted" for m in t.margins)
+        confidence = 1 - math.exp(-worst / 4)
+        doubt = 0.0
+    elif outcomes <= {"supported"}:
+        formal = any(t.outcome == "form" for t in tests)
+        verdict = "minor" if formal else _verbatim_or_minor(quote, transcript)
+        confidence = 0.99 if not margins else 1 - 0.5 * math.exp(-min(margins) / 2)
+        doubt = 0.0
+    else:
+        verdict = "unverifiable"
+        confidence = 0.5
+        doubt = 1.0 + max(-t.margins[0] if t.margins else 0.0 for t in tests
+                          if t.outcome == "doubtful")
+    doubtful = [w for w in words if w.supported is not True and w.word]
+    listen = doubtful or words
+    return Judgement(
+        verdict=verdict, confidence=float(confidence), words=words, differences=differences,
+        heard_text=" ".join(w.word.strip() for w in heard_words),
+        listen_start=min(w.start for w in listen) - options.listen_pad_s if listen else 0.0,
+        listen_end=max(w.end for w in listen) + options.listen_pad_s if listen else 0.0,
+        doubt=float(doubt), spans=tests, said_before=before, said_after=after)
+
+
+def _verbatim_or_minor(quote: _Side, transcript: _Evidence) -> str:
+    """``minor`` when the quote's words differ from what was heard only in form."""
+    matched = [j for j in transcript.match.values()]
+    if not matched or len(transcript.match) < len(quote.toks):
+        return "verbatim"
+    heard = transcript.side.words[transcript.side.word_of[min(matched)]:
+                                  transcript.side.word_of[max(matched)] + 1]
+    reason = textmod.same_form(quote.words, heard) or "same"
+    formal = {"contraction", "filler", "number format", "hyphenation", "spacing"}
+    return "minor" if formal & set(reason.split(", ")) else "verbatim"
+
+
+def _word_judgements(quote, tests, transcript, aligned, window_start_s) -> list[WordJudgement]:
+    """One judgement per quote word (and per missing word), with aligned times."""
+    out = []
+    status_of = {}
+    for t in tests:
+        for w in range(t.word_start, t.word_end):
+            if t.outcome == "form":
+                status_of[w] = (t, "form")
+            elif t.outcome != "supported":
+                status_of[w] = (t, "added" if not t.heard else "changed")
+    heard_by_word = {}
+    for i, j in transcript.match.items():
+        heard_by_word[quote.word_of[i]] = transcript.side.words[transcript.side.word_of[j]]
+    for w, word in enumerate(quote.words):
+        timing = aligned[w] if w < len(aligned) else None
+        for t in tests:
+            if t.word_start == t.word_end == w and t.heard and t.outcome == "doubtful" \
+                    or t.word_start == t.word_end == w and t.outcome == "contradicted":
+                out.append(_missing(t, w, timing, window_start_s))
+        test, status = status_of.get(w, (None, "match"))
+        supported = True if test is None else {"supported": True, "form": True,
+                                               "contradicted": False}.get(test.outcome)
+        heard = heard_by_word.get(w, word) if test is None else test.heard
+        out.append(WordJudgement(
+            word=word, index=w, status=status, heard=heard,
+            start=window_start_s + (timing.start if timing else 0.0),
+            end=window_start_s + (timing.end if timing else 0.0),
+            probability=timing.probability if timing else 0.0, supported=supported))
+    return out
+
+
+def _missing(test: SpanTest, w: int, timing, window_start_s: float) -> WordJudgement:
+    at = window_start_s + (timing.start if timing else 0.0)
+    supported = {"supported": True, "contradicted": False}.get(test.outcome)
+    return WordJudgement(word="", index=w, status="missing", heard=test.heard, start=at, end=at,
+                         probability=0.0, supported=None if supported is None else not supported)
+
+
+def _context(transcript: _Evidence, heard_words: list[Word], n: int = 4) -> tuple[str, str]:
+    """A few words heard just before and after the quote."""
+    if not transcript.match:
+        return "", ""
+    first = transcript.side.word_of[min(transcript.match.values())]
+    last = transcript.side.word_of[max(transcript.match.values())]
+    words = [w.word.strip() for w in heard_words]
+    return " ".join(words[max(0, first - n):first]), " ".join(words[last + 1:last + 1 + n])
+
+
+def _too_short(quote, heard_text, heard_words, window_start_s, n_samples) -> Judgement:
+    start = heard_words[0].start if heard_words else window_start_s
+    end = heard_words[-1].end if heard_words else window_start_s + n_samples / SAMPLE_RATE
+    return Judgement(verdict="unverifiable", confidence=0.0,
+                     words=[WordJudgement(w, i, "match", "", start, end, 0.0, None)
+                            for i, w in enumerate(quote.words)],
+                     differences=["too short to verify on its own"], heard_text=heard_text,
+                     listen_start=start, listen_end=end, doubt=0.5)
+
+
+def compare_versions(texts: list[str], window: np.ndarray, scorer) -> list[float]:
+    """Mean log-probability per token of each version of one line, on its audio.
+
+    Two articles quoting one line differently: the higher score is usually what was said
+    (the mean, not the sum, so a version that drops a word gains nothing by being short).
+
+    Args:
+        texts: The versions, with the same casing and punctuation conventions.
+        window: The line's audio (float32 mono 16 kHz, at most 30 s).
+        scorer: A ``scoring.Scorer``.
+
+    Returns:
+        One mean log-probability per text, in order.
+    """
+    ctx = scorer.encode(window)
+    return [s.mean for s in scorer.score(ctx, texts)]

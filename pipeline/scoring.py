@@ -1,0 +1,298 @@
+"""Teacher-forced scoring: how well given texts fit one stretch of audio.
+
+Whisper's decoder, fed a text token by token while it attends to the audio, gives
+the log-probability of each token of that text. That makes the acoustic model a
+judge between texts: of two versions of one line, the one with the higher mean
+log-probability per token is usually what was said.
+
+A :class:`Scorer` wraps one openai-whisper model. :meth:`Scorer.encode` runs the
+encoder once over a window of at most 30 s; every other method reuses the
+encoded :class:`AudioContext`, so scoring many candidate texts costs one decoder
+pass each (batched), not one encoder pass each.
+
+This module scores and aligns texts; it does not decide verdicts (that is
+``adjudicate.py``) nor cut audio (``audio.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline.records import Word
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+"""Samples per second the scorer expects."""
+
+WINDOW_SECONDS = 30.0
+"""Longest window Whisper's encoder takes; longer input is cut to this."""
+
+BATCH_SIZE = 16
+"""Candidate texts scored in one decoder pass."""
+
+
+@dataclass
+class AudioContext:
+    """One window of audio, encoded once for every text scored against it."""
+
+    features: object
+    """Encoder output, a torch tensor of shape (1, n_audio_ctx, n_audio_state)."""
+    mel: object
+    """The log-mel input (n_mels, 3000 frames), kept for forced alignment."""
+    num_frames: int
+    """Mel frames that hold real audio (the rest is padding); bounds the alignment."""
+    duration: float
+    """Seconds of real audio in the window."""
+
+
+@dataclass
+class TextScore:
+    """How well one text fits the audio, token by token."""
+
+    text: str
+    """The text as scored (stripped)."""
+    tokens: list[int]
+    """Token ids of the text, without the start sequence, with end-of-text last."""
+    token_strs: list[str]
+    """Each token decoded on its own ("<|endoftext|>" for the last)."""
+    logprobs: list[float] = field(default_factory=list)
+    """Log-probability of each token given the audio and the tokens before it."""
+
+    @property
+    def sum(self) -> float:
+        """Total log-probability (favours shorter texts)."""
+        return float(np.sum(self.logprobs))
+
+    @property
+    def mean(self) -> float:
+        """Mean log-probability per token, end-of-text included: the fair comparison."""
+        return float(np.mean(self.logprobs)) if self.logprobs else float("-inf")
+
+
+class Scorer:
+    """Scores, ranks and aligns texts against audio with one openai-whisper model.
+
+    Args:
+        model: A ``whisper.model.Whisper`` (see ``pipeline.models.load_openai_model``);
+            its alignment heads must be set for :meth:`align`.
+        name: A label for logs and reports.
+    """
+
+    def __init__(self, model, name: str = "") -> None:
+        from whisper.tokenizer import get_tokenizer
+
+        self.model = model.eval()
+        self.name = name or ("multilingual" if model.is_multilingual else "english")
+        self.tokenizer = get_tokenizer(model.is_multilingual, num_languages=model.num_languages,
+                                       language="en", task="transcribe")
+        self.sot = list(self.tokenizer.sot_sequence_including_notimestamps)
+        self.eot = self.tokenizer.eot
+
+    @classmethod
+    def load(cls, name: str = "base", device: str = "cpu") -> Scorer:
+        """Load a bundled model by name (``base``, ``tiny.en``) or path, once per process."""
+        from pipeline.models import load_openai_model
+
+        return cls(load_openai_model(name, device=device), name=name)
+
+    # ------------------------------------------------------------------ encoding
+
+    def encode(self, samples: np.ndarray) -> AudioContext:
+        """Encode a window of audio once.
+
+        Args:
+            samples: float32 mono 16 kHz; at most 30 s is used (the rest is dropped, logged).
+
+        Returns:
+            The encoded window, to pass to the other methods.
+        """
+        import torch
+        import whisper
+
+        samples = np.asarray(samples, dtype=np.float32)
+        limit = int(WINDOW_SECONDS * SAMPLE_RATE)
+        if len(samples) > limit:
+            logger.warning("window of %.1f s cut to 30 s for scoring", len(samples) / SAMPLE_RATE)
+            samples = samples[:limit]
+        mel = whisper.log_mel_spectrogram(torch.from_numpy(samples), self.model.dims.n_mels,
+                                          padding=whisper.audio.N_SAMPLES)
+        mel = whisper.pad_or_trim(mel, whisper.audio.N_FRAMES).to(self.model.device)
+        with torch.no_grad():
+            features = self.model.embed_audio(mel.unsqueeze(0))
+        return AudioContext(features=features, mel=mel,
+                            num_frames=len(samples) // whisper.audio.HOP_LENGTH,
+                            duration=len(samples) / SAMPLE_RATE)
+
+    # ------------------------------------------------------------------ scoring
+
+    def tokens(self, text: str) -> list[int]:
+        """Text tokens of a text as Whisper writes it after the start sequence."""
+        return self.tokenizer.encode(" " + text.strip())
+
+    def _logprobs(self, ctx: AudioContext, token_lists: list[list[int]]):
+        """Log-softmax over the vocabulary at each position of each text (+ end-of-text).
+
+        Returns:
+            One float32 tensor per text, shape (len(tokens) + 1, n_vocab): row i is the
+            distribution of the token after the start sequence and the first i tokens.
+        """
+        import torch
+
+        out = []
+        for i in range(0, len(token_lists), BATCH_SIZE):
+            batch = [self.sot + t for t in token_lists[i:i + BATCH_SIZE]]
+            width = max(len(b) for b in batch)
+            ids = torch.full((len(batch), width), self.eot, dtype=torch.long)
+            for row, seq in enumerate(batch):
+                ids[row, :len(seq)] = torch.tensor(seq)
+            with torch.no_grad():
+                feats = ctx.features.expand(len(batch), -1, -1)
+                logits = self.model.logits(ids.to(self.model.device), feats).float()
+                logprobs = torch.log_softmax(logits, dim=-1).cpu()
+            start = len(self.sot) - 1
+            out += [logprobs[row, start:len(seq)] for row, seq in enumerate(batch)]
+        return out
+
+    def score(self, ctx: AudioContext, texts: list[str]) -> list[TextScore]:
+        """Teacher-forced log-probabilities of each text, end-of-text included.
+
+        Keep casing and punctuation the same across texts you compare: they shift scores.
+
+        Args:
+            ctx: From :meth:`encode`.
+            texts: Candidate texts for the whole window (batched, one decoder pass each).
+
+        Returns:
+            One :class:`TextScore` per text, in order.
+        """
+        token_lists = [self.tokens(t) for t in texts]
+        results = []
+        for text, toks, lp in zip(texts, token_lists, self._logprobs(ctx, token_lists)):
+            full = toks + [self.eot]
+            values = lp[np.arange(len(full)), full].tolist()
+            results.append(TextScore(text=text.strip(), tokens=full,
+                                     token_strs=[self._token_str(t) for t in full],
+                                     logprobs=values))
+        return results
+
+    def alternatives(self, ctx: AudioContext, text: str, k: int = 5) -> list[list[tuple[str, float]]]:
+        """The model's top-k next tokens at each position, given the text before it.
+
+        Args:
+            ctx: From :meth:`encode`.
+            text: The context text (teacher-forced).
+            k: How many alternatives per position.
+
+        Returns:
+            For each token of the text and then end-of-text, the k likeliest tokens at
+            that position as (token string, log-probability), best first.
+        """
+        (lp,) = self._logprobs(ctx, [self.tokens(text)])
+        values, ids = lp.topk(k, dim=-1)
+        return [[(self._token_str(int(t)), float(v)) for v, t in zip(vs, ts)]
+                for vs, ts in zip(values.tolist(), ids.tolist())]
+
+    def _token_str(self, token: int) -> str:
+        if token == self.eot:
+            return "<|endoftext|>"
+        return self.tokenizer.decode([token])
+
+    # ------------------------------------------------------------------ alignment
+
+    def align(self, ctx: AudioContext, text: str) -> list[Word]:
+        """Force-align a text to the window: word times and probabilities.
+
+        Text that is not in the audio still gets times (stretched or piled up as
+        zero-length words at the end); zero-length words and near-zero probabilities
+        are evidence of absence, not timestamps.
+
+        Args:
+            ctx: From :meth:`encode`.
+            text: The words to align.
+
+        Returns:
+            One :class:`Word` per whitespace-separated word of the text (punctuation
+            kept on it), times in seconds from the window start, probability the mean
+            probability of its tokens given the audio and the text before it.
+        """
+        from whisper.timing import find_alignment
+
+        words = text.split()
+        toks = self.tokens(text)
+        if not toks:
+            return []
+        timings = find_alignment(_Encoded(self.model, ctx.features), self.tokenizer, toks,
+                                 ctx.mel, ctx.num_frames)
+        owner = np.repeat(np.arange(len(words)), [len(w) + 1 for w in words])
+        groups: list[list] = [[] for _ in words]
+        offset = 0
+        for t in timings:
+            first = offset + len(t.word) - len(t.word.lstrip())
+            if t.word.strip() and first < len(owner):
+                groups[owner[first]].append(t)
+            offset += len(t.word)
+        return [_merge(word, group) for word, group in zip(words, groups)]
+
+    # ------------------------------------------------------------------ decoding
+
+    def hypotheses(self, ctx: AudioContext, beam_size: int = 5) -> list[str]:
+        """Every finished beam hypothesis for the window, best first (no timestamps).
+
+        Args:
+            ctx: From :meth:`encode`.
+            beam_size: Beam width; also how many hypotheses come back.
+
+        Returns:
+            Up to ``beam_size`` texts, ordered by length-normalised log-probability.
+        """
+        import torch
+        from whisper.decoding import DecodingOptions, DecodingTask
+
+        options = DecodingOptions(language="en", beam_size=beam_size, without_timestamps=True,
+                                  fp16=False)
+        task = DecodingTask(self.model, options)
+        task.decoder.reset()
+        tokens = torch.tensor([task.initial_tokens]).repeat_interleave(task.n_group, dim=0)
+        with torch.no_grad():
+            tokens, sum_logprobs, _ = task._main_loop(ctx.features, tokens.to(self.model.device))
+        tokens = tokens.reshape(1, task.n_group, -1)
+        finished, logprobs = task.decoder.finalize(tokens, sum_logprobs.reshape(1, task.n_group))
+        found = []
+        for seq, lp in zip(finished[0], logprobs[0]):
+            body = seq[task.sample_begin:]
+            ends = (body == self.eot).nonzero()
+            body = body[:int(ends[0, 0])] if len(ends) else body
+            text = self.tokenizer.decode(body.tolist()).strip()
+            found.append((lp / (len(body) + 1), text))
+        found.sort(reverse=True)
+        return list(dict.fromkeys(text for _, text in found))
+
+
+def _merge(word: str, timings: list) -> Word:
+    """One word from the alignment pieces it was split into (punctuation pieces included)."""
+    if not timings:
+        return Word(start=0.0, end=0.0, word=word, probability=0.0)
+    spoken = [t for t in timings if any(c.isalnum() for c in t.word)] or timings
+    start, end = float(timings[0].start), float(timings[-1].end)
+    probs = [p for t in spoken for p in [t.probability] * max(1, len(t.tokens))]
+    return Word(start=start, end=max(start, end), word=word, probability=float(np.mean(probs)))
+
+
+class _Encoded:
+    """A Whisper model seen through already-encoded audio, for ``find_alignment``.
+
+    ``find_alignment`` calls ``model(mel, tokens)``, which would run the encoder again;
+    this stand-in answers with the decoder over the features encoded once.
+    """
+
+    def __init__(self, model, features) -> None:
+        self._model, self._features = model, features
+        self.decoder, self.dims = model.decoder, model.dims
+        self.alignment_heads, self.device = model.alignment_heads, model.device
+
+    def __call__(self, mel, tokens):
+        return self._model.decoder(tokens, self._features)
