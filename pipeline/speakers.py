@@ -787,7 +787,7 @@ def attribution_matches(
     wanted = attribution_role(attributed_to)
     if wanted is None or not speaker_role:
         return None
-    heard = DISPATCHER if speaker_role.startswith(DISPATCHER) else UNIT
+    heard = DISPATCHER if _DISPATCH_WORDS.match(speaker_role.lower()) else UNIT
     return wanted == heard
 
 
