@@ -54,9 +54,9 @@ class AdjudicateOptions:
     margin_nats: float = 1.0
     """The quote must beat each alternative by this much (nats, over the whole text) to
     count a doubtful span as supported by the audio."""
-    contradict_nats: float = 2.0
+    contradict_nats: float = 6.0
     """Every scorer must prefer one alternative by at least this much to contradict the quote."""
-    single_contradict_nats: float = 6.0
+    single_contradict_nats: float = 10.0
     """The margin needed when only one scorer judges (one witness, so a larger margin)."""
     function_word_factor: float = 2.0
     """Contradicting margins are multiplied by this where only function words differ
@@ -191,20 +191,21 @@ class _Side:
 def _align(a: list[str], b: list[str]) -> list[tuple[int | None, int | None]]:
     """Align ``a`` inside ``b`` (free gaps at ``b``'s ends): pairs of indices or None."""
     n, m = len(a), len(b)
+    extra = 0.6  # a heard word inside the quote costs less than a quote word unheard
     cost = np.zeros((n + 1, m + 1))
     cost[1:, 0] = np.arange(1, n + 1)
     for i in range(1, n + 1):
         for j in range(1, m + 1):
             sub = cost[i - 1, j - 1] + (0 if a[i - 1] == b[j - 1] else 1)
-            cost[i, j] = min(sub, cost[i - 1, j] + 1, cost[i, j - 1] + 1)
+            cost[i, j] = min(sub, cost[i - 1, j] + 1, cost[i, j - 1] + extra)
     j_end = int(np.argmin(cost[n])) if n else 0
     pairs: list[tuple[int | None, int | None]] = []
     i, j = n, j_end
     while i > 0:
-        if j > 0 and cost[i, j] == cost[i - 1, j - 1] + (0 if a[i - 1] == b[j - 1] else 1):
+        if j > 0 and np.isclose(cost[i, j], cost[i - 1, j - 1] + (0 if a[i - 1] == b[j - 1] else 1)):
             pairs.append((i - 1, j - 1))
             i, j = i - 1, j - 1
-        elif cost[i, j] == cost[i - 1, j] + 1:
+        elif np.isclose(cost[i, j], cost[i - 1, j] + 1):
             pairs.append((i - 1, None))
             i -= 1
         else:
@@ -251,7 +252,7 @@ def _unheard_runs(quote: _Side, evidence: list[_Evidence]) -> list[tuple[int, in
         e = s
         while e < len(slots) and not slots[e]:
             e += 1
-        a, b = (s + 1) // 2, e // 2  # tokens covered: odd slots in [s, e)
+        a, b = s // 2, e // 2  # tokens covered: odd slots in [s, e)
         runs.append((a, max(a, b)))
         s = e
     return runs
@@ -368,6 +369,79 @@ def _top_words(alts, token_strs: list[str], positions: list[int]) -> dict[int, s
     return top
 
 
+_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+          "fourteen fifteen sixteen seventeen eighteen nineteen").split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fifth": 5, "eighth": 8, "ninth": 9,
+             "twelfth": 12}
+
+
+def _number(word: str) -> tuple[int, str] | None:
+    """A spelled number word (``thirty-three``, ``sixty-third``) as (value, ordinal suffix)."""
+    parts = word.lower().split("-")
+    value, suffix = 0, ""
+    for k, part in enumerate(parts):
+        ordinal = _ORDINALS.get(part)
+        if ordinal is None and part.endswith("th") and part[:-2] in _UNITS + _TENS[2:]:
+            ordinal = _UNITS.index(part[:-2]) if part[:-2] in _UNITS else 10 * _TENS.index(part[:-2])
+        if ordinal is None and part.endswith("ieth") and part[:-4] + "y" in _TENS:
+            ordinal = 10 * _TENS.index(part[:-4] + "y")
+        if ordinal is not None and k == len(parts) - 1:
+            value += ordinal
+            suffix = {1: "st", 2: "nd", 3: "rd"}.get(ordinal % 10 if ordinal % 100 // 10 != 1 else 0,
+                                                     "th")
+        elif part in _UNITS:
+            value += _UNITS.index(part)
+        elif part in _TENS[2:]:
+            value += 10 * _TENS.index(part)
+        else:
+            return None
+    return value, suffix
+
+
+def _render(words: list[str]) -> tuple[list[str], list[int]]:
+    """Words as Whisper writes them: spelled numbers as digits (``Eight twelve`` as ``812``,
+    ``ten four`` as ``10-4``), so compared texts share the recogniser's style.
+
+    Returns:
+        (rendered words, for each input word the index of the rendered word it went into).
+    """
+    out: list[str] = []
+    owner: list[int] = []
+    run: list[tuple[int, str]] = []
+    for word in words + [""]:
+        core = _strip(word)
+        got = _number(core) if core else None
+        if got is not None and (not run or run[-1][1][-1:] not in ",.;:!?"):
+            run.append((len(owner), word))
+            owner.append(-1)
+            continue
+        if run:
+            values = [_number(_strip(w)) for _, w in run]
+            digits = "".join(f"{v}{sfx}" for v, sfx in values)
+            if [v for v, _ in values] == [10, 4]:
+                digits = "10-4"
+            elif len(values) == 2 and values[0][0] % 10 == 0 and 20 <= values[0][0] < 100 \
+                    and values[1][0] < 10:
+                digits = f"{values[0][0] + values[1][0]}{values[1][1]}"
+            if len(values) == 1 and (values[0][0] < 10 and not values[0][1]
+                                     or _strip(run[0][1]).lower() in ("first", "second")):
+                digits = _strip(run[0][1])
+            tail = run[-1][1][len(run[-1][1].rstrip(".,;:!?")):]
+            for i, _ in run:
+                owner[i] = len(out)
+            out.append(digits + tail)
+            run = []
+            if got is not None:
+                run.append((len(owner), word))
+                owner.append(-1)
+                continue
+        if word:
+            owner.append(len(out))
+            out.append(word)
+    return out, owner
+
+
 @dataclass
 class _Frame:
     """The quote inside the words heard around it, so texts are scored in context."""
@@ -378,7 +452,23 @@ class _Frame:
     """Heard words kept after the quote."""
 
     def text(self, words: list[str]) -> str:
-        return " ".join(self.before + words + self.after)
+        """The words in context, numbers written as digits."""
+        return " ".join(_render(self.before + words + self.after)[0])
+
+    def positions(self, scorer, words: list[str]) -> list[int]:
+        """Token index of each of ``words``' first token in :meth:`text`, then the end."""
+        rendered, owner = _render(self.before + words + self.after)
+        starts = _word_token_positions(scorer, rendered)
+        own = [starts[owner[len(self.before) + w]] for w in range(len(words))]
+        after = owner[len(self.before) + len(words)] if self.after else None
+        end = starts[after] if after is not None else len(scorer.tokens(" ".join(rendered)))
+        return own + [end]
+
+    def aligned(self, scorer, ctx, words: list[str]) -> list[Word]:
+        """Forced-alignment times of each of ``words`` (merged numbers share times)."""
+        rendered, owner = _render(self.before + words + self.after)
+        timings = scorer.align(ctx, " ".join(rendered))
+        return [timings[owner[len(self.before) + w]] for w in range(len(words))]
 
 
 def _frame(quote: _Side, transcript: _Evidence, heard_words: list[Word],
@@ -436,9 +526,7 @@ def adjudicate(quote_text: str, heard_words: list[Word], window: np.ndarray,
                          for h in s.hypotheses(ctx, beam_size=options.beam_size)]
     frame = _frame(quote, evidence[0], heard_words, span)
     judge, jctx = scorers[0], contexts[0]
-    full = frame.before + quote.words + frame.after
-    positions = _word_token_positions(judge, full)[len(frame.before):]
-    positions.append(len(judge.tokens(frame.text(quote.words))))
+    positions = frame.positions(judge, quote.words)
     (own,) = judge.score(jctx, [frame.text(quote.words)])
     alts = judge.alternatives(jctx, frame.text(quote.words), k=options.top_k)
     probs = [math.exp(v) for v in own.logprobs]
@@ -449,11 +537,18 @@ def adjudicate(quote_text: str, heard_words: list[Word], window: np.ndarray,
     scores = [s.score(ctx, texts) for s, ctx in zip(scorers, contexts)]
     tests = [_test_span(k, run, quote, candidates, scores, probs, positions, options)
              for k, run in enumerate(runs)]
-    aligned = judge.align(jctx, frame.text(quote.words))[len(frame.before):][:len(quote.words)]
+    aligned = frame.aligned(judge, jctx, quote.words)
     tests += [SpanTest(*_word_range(quote, a, b), " ".join(quote.words[slice(*_word_range(quote, a, b))]),
                        " ".join(reading), outcome="form") for (a, b), reading in forms]
     tests.sort(key=lambda t: t.word_start)
     return _judgement(quote, tests, evidence[0], heard_words, aligned, window_start_s, options)
+
+
+def _same_digits(a: list[str], b: list[str]) -> bool:
+    """Whether two word lists read the same once numbers are digits (``eighth``/``8th``)."""
+    def key(words):
+        return "".join(_render(words)[0]).lower().replace("-", "").replace(",", "")
+    return key(a) == key(b)
 
 
 def _split_forms(quote: _Side, runs, evidence):
@@ -472,7 +567,8 @@ def _split_forms(quote: _Side, runs, evidence):
                 continue
             ga, gb = _word_range(quote, got[0], got[1])
             heard = [_strip(w) for w in got[2] if _strip(w)]
-            if heard and textmod.same_form([_strip(w) for w in quote.words[ga:gb]], heard):
+            quoted = [_strip(w) for w in quote.words[ga:gb]]
+            if heard and (textmod.same_form(quoted, heard) or _same_digits(quoted, heard)):
                 forms.append(((a, b), heard))
                 break
         else:
@@ -493,6 +589,12 @@ def _test_span(k, run, quote, candidates, scores, probs, positions, options) -> 
     best = int(np.argmin(per_alt[0]))
     test.heard = " ".join(candidates[mine[best]].heard)
     test.margins = [float(m) for m in per_alt.min(axis=1)]
+    # Leaving out a word at the quote's edge stands for a quote cut short, never a misquote.
+    edge = [candidates[i].label == "drop" and (candidates[i].wa == 0 or candidates[i].wb == len(quote.words))
+            for i in mine]
+    inner = [k for k in range(len(mine)) if not edge[k]]
+    if inner:
+        best = min(inner, key=lambda k: per_alt[0, k])
     against_best = per_alt[:, best]
     need = options.contradict_nats if len(scores) > 1 else options.single_contradict_nats
     changed = test.quoted.split() + candidates[mine[best]].heard
@@ -500,7 +602,7 @@ def _test_span(k, run, quote, candidates, scores, probs, positions, options) -> 
         need *= options.function_word_factor
     if per_alt[0].min() >= options.margin_nats:
         test.outcome = "supported"
-    elif (against_best <= -need).all() and test.quote_prob < options.min_prob:
+    elif inner and (against_best <= -need).all() and test.quote_prob < options.min_prob:
         test.outcome = "contradicted"
     return test
 

@@ -1,0 +1,138 @@
+"""Adjudicating quotes on real audio (phone call, STM times), plus the pure helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.adjudicate import (
+    AdjudicateOptions,
+    _align,
+    _evidence,
+    _render,
+    _Side,
+    _unheard_runs,
+    adjudicate,
+    compare_versions,
+    cut_window,
+)
+
+DATA = Path(__file__).parent / "data"
+CALL = DATA / "phone-call.wav"
+if not CALL.exists():
+    CALL = Path(__file__).resolve().parents[2] / "shared" / "realaudio" / "phone-call" / "sample.wav"
+
+# (start, end, true line, one-edit misquote) from the STM reference
+LINES = [
+    (14.444, 17.769, "And I'm Sheila in Texas, originally from Chicago.",
+     "And I'm Sheila in Dallas, originally from Chicago."),
+    (8.916, 9.798, "I didn't know you were there.", "I didn't think you were there."),
+    (12.542, 14.184, "This is Diane in New Jersey.", "This is Diane in New York."),
+    (17.789, 20.113, "Oh, I'm originally from Chicago also.", "Oh, I'm originally from Boston also."),
+]
+CONFIRMED = {"verbatim", "minor"}
+
+
+@pytest.fixture(scope="module")
+def call():
+    """The call's samples and the default transcriber's words (tiny.en, faster-whisper)."""
+    from pipeline.audio import load_audio
+    from pipeline.engines import DecodeOptions, load_engine
+
+    samples = load_audio(CALL)
+    segments = load_engine("tiny.en").transcribe(samples, DecodeOptions())
+    return samples, [w for s in segments for w in s.words]
+
+
+@pytest.fixture(scope="module")
+def scorers():
+    from pipeline.scoring import Scorer
+
+    return [Scorer.load("base"), Scorer.load("tiny.en")]
+
+
+_judged: dict = {}
+
+
+def judge(call, scorers, start, end, quote):
+    """Adjudicate once per quote in this module (the model calls are the slow part)."""
+    if quote not in _judged:
+        _judged[quote] = _judge(call, scorers, start, end, quote)
+    return _judged[quote]
+
+
+def _judge(call, scorers, start, end, quote):
+    samples, words = call
+    options = AdjudicateOptions(beam_size=0)
+    window, ws = cut_window(samples, start, end, options)
+    heard = [w for w in words if w.end > ws and w.start < ws + len(window) / 16000]
+    return adjudicate(quote, heard, window, ws, scorers, options, span=(start, end))
+
+
+@pytest.mark.parametrize("start,end,true,edited", LINES[:3])
+def test_misquote_is_never_called_verbatim(call, scorers, start, end, true, edited):
+    j = judge(call, scorers, start, end, edited)
+    assert j.verdict not in CONFIRMED
+    assert 0 <= j.confidence <= 1
+
+
+def test_misquote_is_caught_with_readable_difference(call, scorers):
+    start, end, _, edited = LINES[0]
+    j = judge(call, scorers, start, end, edited)
+    assert j.verdict == "misquote"
+    assert any('quote says "' in d and "Dallas" in d and "Texas" in d for d in j.differences)
+    dallas = next(w for w in j.words if w.word.startswith("Dallas"))
+    assert dallas.status == "changed" and dallas.supported is False
+
+
+def test_true_lines_are_confirmed(call, scorers):
+    verdicts = [judge(call, scorers, s, e, true).verdict for s, e, true, _ in LINES[1:]]
+    assert sum(v in CONFIRMED for v in verdicts) >= 2, verdicts
+
+
+def test_word_rows_carry_times_near_the_reference(call, scorers):
+    start, end, true, _ = LINES[2]
+    j = judge(call, scorers, start, end, true)
+    spoken = [w for w in j.words if w.word]
+    assert [w.word for w in spoken] == true.split()
+    assert abs(spoken[0].start - start) < 0.5 and abs(spoken[-1].end - end) < 0.5
+
+
+def test_compare_versions_prefers_the_true_line(call):
+    from pipeline.scoring import Scorer
+
+    start, end, true, edited = LINES[0]
+    window, _ = cut_window(call[0], start, end)
+    scores = compare_versions([true, edited], window, Scorer.load("tiny.en"))
+    assert scores[0] > scores[1]
+
+
+def test_too_short_is_unverifiable(call, scorers):
+    j = judge(call, scorers, 6.68, 7.16, "Hello?")
+    assert j.verdict == "unverifiable" and j.differences
+
+
+@pytest.mark.parametrize("words,expected", [
+    ("Eight twelve, we're on the way.", ["812,", "we're", "on", "the", "way."]),
+    ("Ten four, eight thirty-three.", ["10-4,", "833."]),
+    ("Units in the eighth district", ["Units", "in", "the", "8th", "district"]),
+    ("one of them", ["one", "of", "them"]),
+])
+def test_render_writes_numbers_as_whisper_does(words, expected):
+    assert _render(words.split())[0] == expected
+
+
+def test_align_finds_the_quote_inside_longer_heard_text():
+    pairs = _align(["b", "c"], ["a", "b", "x", "c", "d"])
+    assert [p for p in pairs if p[0] is not None] == [(0, 1), (1, 3)]
+
+
+@pytest.mark.parametrize("quote,heard,runs", [
+    ("anybody to that place", "anybody out to that place", [(1, 1)]),   # dropped word: junction
+    ("in Dallas originally from", "and Texas originally from", [(0, 2)]),
+    ("all units clear out", "so all units clear out now", []),
+])
+def test_unheard_runs(quote, heard, runs):
+    side = _Side.of(quote.split())
+    assert _unheard_runs(side, [_evidence("t", heard.split(), side)]) == runs

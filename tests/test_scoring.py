@@ -1,0 +1,79 @@
+"""Teacher-forced scoring on real audio with the real base model (tests/data/phone-call.wav)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+DATA = Path(__file__).parent / "data"
+CALL = DATA / "phone-call.wav"
+if not CALL.exists():
+    CALL = Path(__file__).resolve().parents[2] / "shared" / "realaudio" / "phone-call" / "sample.wav"
+
+TRUE = "And I'm Sheila in Texas, originally from Chicago."
+EDITED = "And I'm Sheila in Dallas, originally from Chicago."
+START, END = 14.444, 17.769  # from the STM reference
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    from pipeline.scoring import Scorer
+
+    return Scorer.load("base")
+
+
+@pytest.fixture(scope="module")
+def ctx(scorer):
+    from pipeline.audio import load_audio
+
+    samples = load_audio(CALL)
+    return scorer.encode(samples[int(14.2 * 16000):int(18.0 * 16000)])
+
+
+def test_true_version_beats_one_word_edit(scorer, ctx):
+    true, edited = scorer.score(ctx, [TRUE, EDITED])
+    assert true.mean > edited.mean
+    assert true.sum - edited.sum > 5  # a clear clip separates one word by several nats
+
+
+def test_score_holds_every_token_and_end_of_text(scorer, ctx):
+    (s,) = scorer.score(ctx, [TRUE])
+    assert s.tokens[-1] == scorer.eot and s.token_strs[-1] == "<|endoftext|>"
+    assert len(s.logprobs) == len(s.tokens) == len(scorer.tokens(TRUE)) + 1
+    assert s.mean == pytest.approx(np.mean(s.logprobs))
+    assert all(lp <= 0 for lp in s.logprobs)
+
+
+def test_batching_does_not_change_scores(scorer, ctx):
+    alone = scorer.score(ctx, [EDITED])[0].logprobs
+    batched = scorer.score(ctx, [TRUE, "Hello.", EDITED])[2].logprobs
+    assert np.allclose(alone, batched, atol=1e-3)
+
+
+def test_alternatives_name_what_was_said(scorer, ctx):
+    alts = scorer.alternatives(ctx, EDITED, k=3)
+    position = [t for t in scorer.score(ctx, [EDITED])[0].token_strs].index(" Dallas")
+    assert alts[position][0][0] == " Texas"
+    assert len(alts) == len(scorer.tokens(EDITED)) + 1
+
+
+def test_forced_alignment_lands_within_half_a_second(scorer, ctx):
+    words = scorer.align(ctx, TRUE)
+    assert [w.word for w in words] == TRUE.split()
+    assert abs(14.2 + words[0].start - START) < 0.5
+    assert abs(14.2 + words[-1].end - END) < 0.5
+    assert all(b.start >= a.start for a, b in zip(words, words[1:]))
+
+
+def test_text_absent_from_the_audio_gets_near_zero_probability(scorer, ctx):
+    words = scorer.align(ctx, "The trash truck struck the bridge on Main Street.")
+    assert np.median([w.probability for w in words]) < 0.05
+    assert np.median([w.probability for w in scorer.align(ctx, TRUE)]) > 0.5
+
+
+def test_beam_hypotheses_hear_the_line(scorer, ctx):
+    hyps = scorer.hypotheses(ctx, beam_size=2)
+    assert 1 <= len(hyps) <= 2
+    assert "Chicago" in hyps[0]
