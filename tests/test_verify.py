@@ -1,0 +1,117 @@
+"""verify.py's joining logic: parts, splices, speakers, lines, versions.
+
+The judge is stubbed here (these are claims about bookkeeping, not about audio);
+the real model's verdicts are tested in test_adjudicate.py and end to end below.
+"""
+
+import numpy as np
+import pytest
+
+from pipeline import verify
+from pipeline.adjudicate import Judgement, WordJudgement
+from pipeline.records import Quote, Segment, Transcript, Transmission, Word
+
+LINES = [  # (speaker, start, text): one transmission each, 0.4 s per word
+    ("Dispatcher", 1.0, "younger male hispanic wearing all black black hoodie black jeans "
+                        "wanted for the hit and run this guy fled from the scene"),
+    ("Unit 1", 20.0, "eight thirty three we're trying to clear out but we're blocked in"),
+    ("Dispatcher", 40.0, "we're not sending anybody out to that location"),
+]
+
+
+def transcript(recording="chan.mp3"):
+    segments, transmissions = [], []
+    for n, (speaker, start, text) in enumerate(LINES):
+        words = [Word(start + 0.4 * i, start + 0.4 * i + 0.3, w, 0.9)
+                 for i, w in enumerate(text.split())]
+        segments.append(Segment(n, words[0].start, words[-1].end, text, words, -0.3, 0.01, 1.2,
+                                n, speaker))
+        transmissions.append(Transmission(words[0].start - 0.2, words[-1].end + 0.2))
+    return Transcript(recording, "sha", 60.0, "tiny.en", "faster-whisper", segments, transmissions)
+
+
+def fake_adjudicate(verdict="verbatim"):
+    def judge(text, heard, window, start, scorers, options):
+        words = [WordJudgement(w, i, "match", w, start, start + 0.3, 0.9, True)
+                 for i, w in enumerate(text.split())]
+        return Judgement(verdict=verdict, confidence=0.9, words=words,
+                         heard_text=" ".join(w.word for w in heard),
+                         listen_start=start, listen_end=start + 1)
+    return judge
+
+
+@pytest.fixture
+def run(monkeypatch):
+    def _run(quotes, verdict="verbatim", version_scores=None):
+        monkeypatch.setattr(verify, "adjudicate", fake_adjudicate(verdict))
+        monkeypatch.setattr(verify, "compare_versions",
+                            lambda texts, window, scorer: version_scores or [0.0] * len(texts))
+        samples = np.zeros(16000 * 60, dtype=np.float32)
+        return verify.verify_quotes(quotes, [transcript()], lambda rec: samples, [object()])
+    return _run
+
+
+def test_absent_quote_is_not_found(run):
+    [c] = run([Quote("q1", "a.txt", "the department is aware of an incident involving "
+                                    "federal law enforcement")])
+    assert (c.verdict, c.recording, c.start_s) == ("not_found", "", None)
+
+
+def test_located_quote_gets_place_speaker_and_attribution(run):
+    q = Quote("q1", "a.txt", "We're trying to clear out, but we're blocked in.",
+              attributed_to="one officer on scene")
+    [c] = run([q])
+    assert c.verdict == "verbatim"
+    assert c.recording == "chan.mp3"
+    assert (c.start_s, c.end_s) == (21.2, 24.7)  # "we're" (word 3) to "in" (word 11)
+    assert c.speaker == "Unit 1"
+    assert c.attribution_ok is True
+    assert c.context_before == "eight thirty three"
+
+
+def test_wrong_attribution_is_flagged(run):
+    q = Quote("q1", "a.txt", "We're trying to clear out, but we're blocked in.",
+              attributed_to="the dispatcher")
+    assert run([q])[0].attribution_ok is False
+
+
+def test_ellipsis_parts_report_what_was_left_out(run):
+    text = "Younger male Hispanic, wearing all black … wanted for the hit-and-run."
+    q = Quote("q1", "a.txt", text, parts=["Younger male Hispanic, wearing all black",
+                                          "wanted for the hit-and-run."])
+    [c] = run([q])
+    assert c.omitted_text == "black hoodie black jeans"
+    assert c.splice_gap_s == pytest.approx(1.7, abs=0.01)  # 3.3 s -> 5.0 s
+    assert [w.word_index for w in c.words] == list(range(10))
+
+
+def test_quote_across_two_transmissions_and_speakers_is_flagged(run):
+    q = Quote("q1", "a.txt", "this guy fled from the scene eight thirty three we're trying")
+    [c] = run([q])
+    if c.recording:  # located across the boundary
+        assert "+" in c.speaker
+        assert any("more than one transmission" in r for r in c.reasons)
+        assert any("across 2 speakers" in r for r in c.reasons)
+
+
+def test_worst_part_wins(run):
+    q = Quote("q1", "a.txt", "x", parts=["Younger male Hispanic, wearing all black",
+                                         "wanted for the hit-and-run."])
+    assert run([q], verdict="misquote")[0].verdict == "misquote"
+
+
+def test_versions_of_one_line_share_a_line_id_and_the_loser_is_not_verbatim(run):
+    a = Quote("night:1", "night.txt", "We're not sending anybody to that location.")
+    b = Quote("stand:1", "stand.txt", "We're not sending anybody out to that location.")
+    other = Quote("night:2", "night.txt", "We're trying to clear out, but we're blocked in.")
+    checks = run([a, b, other], version_scores=[-1.5, -0.4])
+    assert checks[0].line_id == checks[1].line_id != checks[2].line_id
+    assert checks[0].verdict == "unverifiable"
+    assert any("favours another" in r for r in checks[0].reasons)
+    assert checks[1].verdict == "verbatim"
+    assert any("favours this one" in r for r in checks[1].reasons)
+
+
+def test_too_short_quote_not_heard_is_unverifiable(run):
+    [c] = run([Quote("q1", "a.txt", "Stand Down", too_short=True)])
+    assert c.verdict == "unverifiable" and "too short" in c.reasons[0]
