@@ -88,10 +88,9 @@ def test_ellipsis_parts_report_what_was_left_out(run):
 def test_quote_across_two_transmissions_and_speakers_is_flagged(run):
     q = Quote("q1", "a.txt", "this guy fled from the scene eight thirty three we're trying")
     [c] = run([q])
-    if c.recording:  # located across the boundary
-        assert "+" in c.speaker
-        assert any("more than one transmission" in r for r in c.reasons)
-        assert any("across 2 speakers" in r for r in c.reasons)
+    assert c.speaker == "Dispatcher + Unit 1"
+    assert any("more than one transmission" in r for r in c.reasons)
+    assert any("across 2 speakers" in r for r in c.reasons)
 
 
 def test_worst_part_wins(run):
