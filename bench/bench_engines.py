@@ -72,7 +72,9 @@ def main() -> None:
     best = {cfg: float("inf") for cfg in CONFIGS}
     for _ in range(repeat):
         for cfg in CONFIGS:
-            best[cfg] = min(best[cfg], time_config(engines[cfg[0]], cfg[2], clips))
+            seconds = time_config(engines[cfg[0]], cfg[2], clips)
+            print(f"  {cfg[0]} {cfg[1]}: {seconds:.2f} s", file=sys.stderr, flush=True)
+            best[cfg] = min(best[cfg], seconds)
     report(best, audio_s, args, clips, (load_before, os.getloadavg()[0]))
 
 
