@@ -170,7 +170,8 @@ def run_set(name: str, lines: list[Line], scorers, engine, options, args, degrad
         hw = [w for w in heard[line.recording] if w.end > ws and w.start < we]
         for quote, truth in [(line.text, "true")] + ([(edit[0], edit[1])] if edit else []):
             t0 = time.perf_counter()
-            j = adjudicate(quote, hw, window, ws, scorers, options, span=(line.start, line.end))
+            span = (line.start, line.end) if line.exact else None
+            j = adjudicate(quote, hw, window, ws, scorers, options, span=span)
             seconds.append(time.perf_counter() - t0)
             results["adjudicate"].append((truth, j.verdict))
             results["naive"].append((truth, naive(quote, hw)))
@@ -213,7 +214,7 @@ def main() -> None:
                         help="comma-separated: radio, apollo11, phone, apollo11-radio, phone-radio")
     parser.add_argument("--judge", default="base")
     parser.add_argument("--witness", default="tiny.en", help="second scorer; '' for none")
-    parser.add_argument("--beam", type=int, default=0, help="beam hypotheses as evidence (0 off)")
+    parser.add_argument("--beam", type=int, default=5, help="judge's beam hypotheses as evidence (0 off)")
     parser.add_argument("--min-words", type=int, default=4)
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()

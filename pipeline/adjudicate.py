@@ -15,7 +15,9 @@ scoring (``scoring.py``):
 3. A span is *supported* when the quote beats every alternative by ``margin_nats``
    with the first scorer; *contradicted* when every scorer prefers one alternative by
    ``contradict_nats`` and the quote's own token there is near-impossible
-   (``min_prob``); else it stays doubtful.
+   (``min_prob``); else it stays doubtful. Spans at the quote's edges are never
+   contradicted (a quote cut short, or a transmission clipped as the radio keyed up,
+   is not a misquote), nor are spans longer than ``max_span_words``.
 4. Any contradicted span makes a ``misquote``; all spans supported make ``verbatim``
    (``minor`` if the words differ from what was heard only in form); anything else is
    ``unverifiable``, with the span a person should replay.
@@ -66,11 +68,14 @@ class AdjudicateOptions:
     context_s: float = 1.0
     """Seconds of audio kept on each side of the located span (see :func:`cut_window`)."""
     beam_size: int = 5
-    """Beam hypotheses each scorer adds as evidence of what was heard; 0 uses the
-    transcript's words alone (faster)."""
+    """Beam hypotheses the judge adds as evidence of what was heard, decoded only when the
+    transcript's words leave part of the quote unheard; 0 uses the transcript alone."""
+    max_span_words: int = 4
+    """Doubtful spans longer than this stay doubtful: a pairwise test judges local
+    differences, not a stretch the recognisers did not hear at all."""
     top_k: int = 5
     """Tokens considered at each position when taking the model's top prediction."""
-    max_alternatives: int = 12
+    max_alternatives: int = 24
     """Most alternative texts scored per quote (nearest spans first)."""
     min_words: int = 3
     """Quotes with fewer words are ``unverifiable`` (too short to judge)."""
@@ -340,8 +345,11 @@ def _candidates(quote: _Side, runs, evidence, top_words) -> list[_Candidate]:
                 wa, wb = _word_range(quote, got[0], got[1])
                 add(k, wa, wb, got[2], e.label)
         wa, wb = _word_range(quote, a, b)
-        if wa < len(quote.words) and top_words.get(wa):
-            add(k, wa, wb if wb > wa else wa, [top_words[wa]], "top")
+        for w in range(wa, min(wb + 1, len(quote.words))):
+            if top_words.get(w):
+                add(k, w, w, [top_words[w]], "top")  # a word the quote may have dropped
+                if w < wb:
+                    add(k, w, w + 1, [top_words[w]], "top")  # or changed
         if 0 < wb - wa <= 2:
             add(k, wa, wb, [], "drop")
     return out
@@ -520,10 +528,9 @@ def adjudicate(quote_text: str, heard_words: list[Word], window: np.ndarray,
         return _too_short(quote, heard_text, heard_words, window_start_s, len(window))
     contexts = [s.encode(window) for s in scorers]
     evidence = [_evidence("transcript", [w.word.strip() for w in heard_words], quote)]
-    if options.beam_size:
-        for s, ctx in zip(scorers, contexts):
-            evidence += [_evidence(s.name, h.split(), quote)
-                         for h in s.hypotheses(ctx, beam_size=options.beam_size)]
+    if options.beam_size and _unheard_runs(quote, evidence):
+        evidence += [_evidence(scorers[0].name, h.split(), quote)
+                     for h in scorers[0].hypotheses(contexts[0], beam_size=options.beam_size)]
     frame = _frame(quote, evidence[0], heard_words, span)
     judge, jctx = scorers[0], contexts[0]
     positions = frame.positions(judge, quote.words)
@@ -600,9 +607,13 @@ def _test_span(k, run, quote, candidates, scores, probs, positions, options) -> 
     changed = test.quoted.split() + candidates[mine[best]].heard
     if all(textmod.weight(_strip(w).lower()) < 1 for w in changed):
         need *= options.function_word_factor
+    if wb - wa > options.max_span_words:
+        return test
     if per_alt[0].min() >= options.margin_nats:
         test.outcome = "supported"
-    elif inner and (against_best <= -need).all() and test.quote_prob < options.min_prob:
+    elif inner and 0 < wa and wb < len(quote.words) and (against_best <= -need).all() \
+            and test.quote_prob < options.min_prob:
+        # an edge word may be clipped by the radio keying up late: never contradicted
         test.outcome = "contradicted"
     return test
 
