@@ -106,7 +106,8 @@ def _judge(text: str, cand: Candidate, transcript: Transcript, samples_for, scor
     window, start = cut_window(samples, cand.start_s, cand.end_s, options.adjudicate)
     end = start + len(window) / 16000
     heard = heard_words_between(transcript, start, end)
-    return adjudicate(text, heard, window, start, list(scorers), options.adjudicate)
+    return adjudicate(text, heard, window, start, list(scorers), options.adjudicate,
+                      span=(cand.start_s, cand.end_s))
 
 
 def _join(quote: Quote, judged: list, index: WordIndex) -> QuoteCheck:

@@ -31,7 +31,7 @@ def transcript(recording="chan.mp3"):
 
 
 def fake_adjudicate(verdict="verbatim"):
-    def judge(text, heard, window, start, scorers, options):
+    def judge(text, heard, window, start, scorers, options, span=None):
         words = [WordJudgement(w, i, "match", w, start, start + 0.3, 0.9, True)
                  for i, w in enumerate(text.split())]
         return Judgement(verdict=verdict, confidence=0.9, words=words,
