@@ -269,7 +269,7 @@ def verify(quote_paths, paths, judge_model, witness_model, model, engine, beam_s
     witness = None if witness_model.lower() == "none" else witness_model
     verify_options = VerifyOptions(judge_model=judge_model, witness_model=witness)
     checks = verify_quotes(quote_list, summary.transcripts, samples_for,
-                           load_scorers(verify_options), verify_options)
+                           load_scorers(verify_options), verify_options, progress=not quiet)
     export.write_table(export.quotes_frame(checks), Path(out_dir) / "quotes.csv")
     export.write_table(export.quote_words_frame(checks), Path(out_dir) / "quote_words.csv")
     click.echo()

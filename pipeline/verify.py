@@ -53,6 +53,7 @@ def verify_quotes(
     samples_for: Callable[[str], np.ndarray],
     scorers: Sequence,
     options: VerifyOptions | None = None,
+    progress: bool = False,
 ) -> list[QuoteCheck]:
     """Check every quote against the recordings.
 
@@ -62,13 +63,17 @@ def verify_quotes(
         samples_for: Returns a recording's decoded samples (16 kHz mono float32).
         scorers: ``scoring.Scorer`` objects, the judge first.
         options: Options; defaults when None.
+        progress: Show a progress bar on stderr.
 
     Returns:
         One ``QuoteCheck`` per quote, in the quotes' order.
     """
+    from tqdm import tqdm
+
     options = options or VerifyOptions()
     index = WordIndex(list(transcripts), options.locate)
-    checks = [check_quote(q, index, samples_for, scorers, options) for q in quotes]
+    checks = [check_quote(q, index, samples_for, scorers, options)
+              for q in tqdm(quotes, desc="verifying", unit="quote", disable=not progress)]
     assign_lines(checks)
     compare_line_versions(checks, samples_for, scorers[0], options)
     return checks
