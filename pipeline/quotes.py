@@ -403,13 +403,18 @@ def read_quote_table(path: str | Path) -> list[Quote]:
 
 
 def _files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand folders into the article and table files under them, sorted."""
+    """Expand folders into the article and table files under them, sorted.
+
+    Inside folders, README files are taken as notes about the articles, not articles;
+    a README named directly is read like any article.
+    """
     files = []
     for path in map(Path, paths):
         if path.is_dir():
             wanted = ARTICLE_SUFFIXES + TABLE_SUFFIXES
             files += sorted(p for p in path.rglob("*")
-                            if p.is_file() and p.suffix.lower() in wanted)
+                            if p.is_file() and p.suffix.lower() in wanted
+                            and not p.name.upper().startswith("README"))
         else:
             files.append(path)
     return files
