@@ -45,6 +45,12 @@ class VerifyOptions:
     version_margin: float = 0.3
     """Mean log-probability per token by which one version of a line must beat another
     for the loser to lose a ``verbatim`` verdict."""
+    weak_score: float = 0.3
+    """Second chance: a region whose transcript matches at least this share of a quote
+    (below ``locate.min_score``) is judged on the audio too; it counts as found only when
+    the audio confirms the quote. Ellipsis parts near a found part use the same floor."""
+    near_s: float = 30.0
+    """How far (seconds) from a found part a missing ellipsis part is looked for."""
 
 
 def verify_quotes(
@@ -81,23 +87,61 @@ def verify_quotes(
 
 def check_quote(quote: Quote, index: WordIndex, samples_for, scorers, options) -> QuoteCheck:
     """Locate one quote and judge each of its parts on the audio."""
-    parts = quote.parts or [quote.text]
     found = index.locate(quote)
     if not any(found) and quote.too_short:
         return QuoteCheck(quote=quote, verdict="unverifiable", confidence=0.0,
                           reasons=["too short to verify on its own"])
     if not any(found):
-        return QuoteCheck(quote=quote, verdict="not_found", confidence=_not_found_confidence(),
-                          reasons=["no recording holds words close enough to this quote"])
-    best = [cands[0] if cands else None for cands in found]
+        return _second_chance(quote, index, samples_for, scorers, options)
+    best = _fill_missing_parts(quote, [c[0] if c else None for c in found], index, options)
+    return _join(quote, _judge_parts(quote, best, index, samples_for, scorers, options), index)
+
+
+def _judge_parts(quote, best, index, samples_for, scorers, options) -> list:
+    """(text, candidate, judgement) per part; (text, None, None) where a part was not found."""
     judged = []
-    for text, cand in zip(parts, best):
+    for text, cand in zip(quote.parts or [quote.text], best):
         if cand is None:
             judged.append((text, None, None))
             continue
         transcript = index.transcript(cand.recording)
         judged.append((text, cand, _judge(text, cand, transcript, samples_for, scorers, options)))
-    return _join(quote, judged, index)
+    return judged
+
+
+def _fill_missing_parts(quote, best, index, options) -> list:
+    """Look again, with a lower floor, for ellipsis parts not found, beside the found ones."""
+    parts = quote.parts or [quote.text]
+    for i, cand in enumerate(best):
+        if cand is not None:
+            continue
+        before = next((c for c in reversed(best[:i]) if c is not None), None)
+        after = next((c for c in best[i + 1:] if c is not None), None)
+        anchor = before or after
+        docs = [n for n, d in enumerate(index.docs) if d.transcript.recording == anchor.recording]
+        lo = before.end_s if before else anchor.start_s - options.near_s
+        hi = after.start_s if after else anchor.end_s + options.near_s
+        near = [c for c in index.locate_text(parts[i], i, docs, top_k=5, min_score=options.weak_score)
+                if lo - 0.5 <= c.start_s and c.end_s <= hi + 0.5]
+        best[i] = near[0] if near else None
+    return best
+
+
+def _second_chance(quote, index, samples_for, scorers, options) -> QuoteCheck:
+    """A quote the transcript barely matches: found only if the audio confirms it."""
+    weak = index.locate(quote, min_score=options.weak_score)
+    if all(weak):
+        best = [c[0] for c in weak]
+        check = _join(quote, _judge_parts(quote, best, index, samples_for, scorers, options), index)
+        if check.verdict in ("verbatim", "minor"):
+            check.reasons.append("the transcript barely matched here, but the audio confirms "
+                                 "every word")
+            return check
+    reason = "no recording holds words close enough to this quote"
+    if any(weak):
+        reason += " (the closest region was judged on the audio and does not confirm it)"
+    return QuoteCheck(quote=quote, verdict="not_found", confidence=_not_found_confidence(),
+                      reasons=[reason])
 
 
 def _not_found_confidence() -> float:
@@ -280,7 +324,7 @@ def compare_line_versions(checks: Sequence[QuoteCheck], samples_for, scorer, opt
 def _lines(checks: Iterable[QuoteCheck]) -> dict[str, list[QuoteCheck]]:
     out: dict[str, list[QuoteCheck]] = {}
     for c in checks:
-        if c.line_id and len(c.quote.parts or [c.quote.text]) == 1:
+        if c.line_id and len(c.quote.parts or [c.quote.text]) == 1 and not c.quote.too_short:
             out.setdefault(c.line_id, []).append(c)
     return out
 

@@ -114,3 +114,29 @@ def test_versions_of_one_line_share_a_line_id_and_the_loser_is_not_verbatim(run)
 def test_too_short_quote_not_heard_is_unverifiable(run):
     [c] = run([Quote("q1", "a.txt", "Stand Down", too_short=True)])
     assert c.verdict == "unverifiable" and "too short" in c.reasons[0]
+
+
+def test_garbled_ellipsis_part_is_looked_for_beside_the_found_part(run, monkeypatch):
+    garbled = [("Dispatcher", 1.0, "younger male hispanic wearing all black black hoodie black "
+                                   "jeans one is for the hindrance this guy fled from the seat")]
+    monkeypatch.setattr(verify_module_lines(), "LINES", garbled)
+    q = Quote("q1", "a.txt", "x", parts=["Younger male Hispanic, wearing all black",
+                                         "wanted for the hit-and-run. This guy fled from the scene"])
+    [c] = run([q])
+    assert c.recording == "chan.mp3"
+    assert not any("not found" in r for r in c.reasons)
+    assert c.omitted_text.startswith("black hoodie black jeans")  # + what "wanted" was heard as
+
+
+def test_weak_match_counts_only_when_the_audio_confirms(run):
+    q = Quote("q1", "a.txt", "no one sending anybody to the scene tonight at all")  # scores 0.38
+    [c] = run([q], verdict="unverifiable")
+    assert c.verdict == "not_found" and "does not confirm" in c.reasons[0]
+    [c] = run([q], verdict="verbatim")
+    assert c.verdict == "verbatim" and "audio confirms" in c.reasons[-1]
+
+
+def verify_module_lines():
+    import sys
+
+    return sys.modules[__name__]
