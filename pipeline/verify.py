@@ -179,8 +179,8 @@ def _join(quote: Quote, judged: list, index: WordIndex) -> QuoteCheck:
         verdict=verdict,
         confidence=round(min(j.confidence for _, _, j in located), 3),
         recording=first.recording,
-        start_s=round(first.start_s, 3),
-        end_s=round(last.end_s, 3),
+        start_s=round(_edge(located[0][2], first.start_s, "start"), 3),
+        end_s=round(_edge(located[-1][2], last.end_s, "end"), 3),
         heard_text=" / ".join(j.heard_text for _, _, j in located),
         differences=differences,
         context_before=first.context_before,
@@ -192,6 +192,15 @@ def _join(quote: Quote, judged: list, index: WordIndex) -> QuoteCheck:
     _add_splice(check, located, index)
     _add_listen_span(check, located)
     return check
+
+
+def _edge(judgement, fallback: float, side: str) -> float:
+    """Where the quote starts (or ends) in the audio: the forced-aligned time of its first
+    (or last) word the audio holds, else the recogniser's time."""
+    held = [w for w in judgement.words if w.status in ("match", "form") and w.end > w.start]
+    if not held:
+        return fallback
+    return held[0].start if side == "start" else held[-1].end
 
 
 def _quote_words(quote_id: str, located: list) -> list[QuoteWord]:

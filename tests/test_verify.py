@@ -32,8 +32,11 @@ def transcript(recording="chan.mp3"):
 
 def fake_adjudicate(verdict="verbatim"):
     def judge(text, heard, window, start, scorers, options, span=None):
-        words = [WordJudgement(w, i, "match", w, start, start + 0.3, 0.9, True)
-                 for i, w in enumerate(text.split())]
+        lo, hi = span  # the located span, shared evenly among the quote's words
+        quoted = text.split()
+        step = (hi - lo) / len(quoted)
+        words = [WordJudgement(w, i, "match", w, lo + i * step, lo + (i + 1) * step, 0.9, True)
+                 for i, w in enumerate(quoted)]
         return Judgement(verdict=verdict, confidence=0.9, words=words,
                          heard_text=" ".join(w.word for w in heard),
                          listen_start=start, listen_end=start + 1)
