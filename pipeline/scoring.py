@@ -8,7 +8,9 @@ log-probability per token is usually what was said.
 A :class:`Scorer` wraps one openai-whisper model. :meth:`Scorer.encode` runs the
 encoder once over a window of at most 30 s; every other method reuses the
 encoded :class:`AudioContext`, so scoring many candidate texts costs one decoder
-pass each (batched), not one encoder pass each.
+pass each (batched), not one encoder pass each. The last few encoded windows are kept,
+keyed by their samples, so two quotes of one line (two articles, or a quote and its
+other version) encode their audio once.
 
 This module scores and aligns texts; it does not decide verdicts (that is
 ``adjudicate.py``) nor cut audio (``audio.py``).
@@ -16,7 +18,9 @@ This module scores and aligns texts; it does not decide verdicts (that is
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +38,9 @@ WINDOW_SECONDS = 30.0
 BATCH_SIZE = 16
 """Candidate texts scored in one decoder pass."""
 
+CACHE_WINDOWS = 8
+"""Encoded windows a scorer keeps, so quotes landing on the same audio encode once."""
+
 
 @dataclass
 class AudioContext:
@@ -47,6 +54,8 @@ class AudioContext:
     """Mel frames that hold real audio (the rest is padding); bounds the alignment."""
     duration: float
     """Seconds of real audio in the window."""
+    hypotheses: dict = field(default_factory=dict)
+    """Beam hypotheses already decoded on this window, by beam size."""
 
 
 @dataclass
@@ -91,12 +100,24 @@ class Scorer:
                                        language="en", task="transcribe")
         self.sot = list(self.tokenizer.sot_sequence_including_notimestamps)
         self.eot = self.tokenizer.eot
+        self._encoded: OrderedDict[tuple, AudioContext] = OrderedDict()
 
     @classmethod
-    def load(cls, name: str = "base", device: str = "cpu") -> Scorer:
-        """Load a bundled model by name (``base``, ``tiny.en``) or path, once per process."""
+    def load(cls, name: str = "base", device: str = "cpu", threads: int = 0) -> Scorer:
+        """Load a bundled model by name (``base``, ``tiny.en``) or path, once per process.
+
+        Args:
+            name: Model name or path.
+            device: Torch device.
+            threads: Torch CPU threads (0 leaves torch's setting). On a shared machine one
+                thread is often faster: idle OpenMP workers spin.
+        """
+        import torch
+
         from pipeline.models import load_openai_model
 
+        if threads:
+            torch.set_num_threads(threads)
         return cls(load_openai_model(name, device=device), name=name)
 
     # ------------------------------------------------------------------ encoding
@@ -118,14 +139,22 @@ class Scorer:
         if len(samples) > limit:
             logger.warning("window of %.1f s cut to 30 s for scoring", len(samples) / SAMPLE_RATE)
             samples = samples[:limit]
+        key = (len(samples), hashlib.blake2b(samples.tobytes(), digest_size=16).digest())
+        if key in self._encoded:
+            self._encoded.move_to_end(key)
+            return self._encoded[key]
         mel = whisper.log_mel_spectrogram(torch.from_numpy(samples), self.model.dims.n_mels,
                                           padding=whisper.audio.N_SAMPLES)
         mel = whisper.pad_or_trim(mel, whisper.audio.N_FRAMES).to(self.model.device)
         with torch.no_grad():
             features = self.model.embed_audio(mel.unsqueeze(0))
-        return AudioContext(features=features, mel=mel,
-                            num_frames=len(samples) // whisper.audio.HOP_LENGTH,
-                            duration=len(samples) / SAMPLE_RATE)
+        ctx = AudioContext(features=features, mel=mel,
+                           num_frames=len(samples) // whisper.audio.HOP_LENGTH,
+                           duration=len(samples) / SAMPLE_RATE)
+        self._encoded[key] = ctx
+        while len(self._encoded) > CACHE_WINDOWS:
+            self._encoded.popitem(last=False)
+        return ctx
 
     # ------------------------------------------------------------------ scoring
 
@@ -178,6 +207,24 @@ class Scorer:
                                      token_strs=[self._token_str(t) for t in full],
                                      logprobs=values))
         return results
+
+    def score_with_alternatives(self, ctx: AudioContext, text: str, k: int = 5
+                                ) -> tuple[TextScore, list[list[tuple[str, float]]]]:
+        """:meth:`score` and :meth:`alternatives` of one text from one decoder pass.
+
+        Returns:
+            (the text's score, the top-k tokens at each of its positions).
+        """
+        toks = self.tokens(text)
+        (lp,) = self._logprobs(ctx, [toks])
+        full = toks + [self.eot]
+        own = TextScore(text=text.strip(), tokens=full,
+                        token_strs=[self._token_str(t) for t in full],
+                        logprobs=lp[np.arange(len(full)), full].tolist())
+        values, ids = lp.topk(k, dim=-1)
+        alts = [[(self._token_str(int(t)), float(v)) for v, t in zip(vs, ts)]
+                for vs, ts in zip(values.tolist(), ids.tolist())]
+        return own, alts
 
     def alternatives(self, ctx: AudioContext, text: str, k: int = 5) -> list[list[tuple[str, float]]]:
         """The model's top-k next tokens at each position, given the text before it.
@@ -249,6 +296,8 @@ class Scorer:
         Returns:
             Up to ``beam_size`` texts, ordered by length-normalised log-probability.
         """
+        if beam_size in ctx.hypotheses:
+            return list(ctx.hypotheses[beam_size])
         import torch
         from whisper.decoding import DecodingOptions, DecodingTask
 
@@ -269,7 +318,8 @@ class Scorer:
             text = self.tokenizer.decode(body.tolist()).strip()
             found.append((lp / (len(body) + 1), text))
         found.sort(reverse=True)
-        return list(dict.fromkeys(text for _, text in found))
+        ctx.hypotheses[beam_size] = list(dict.fromkeys(text for _, text in found))
+        return list(ctx.hypotheses[beam_size])
 
 
 def _merge(word: str, timings: list) -> Word:

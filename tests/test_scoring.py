@@ -77,3 +77,16 @@ def test_beam_hypotheses_hear_the_line(scorer, ctx):
     hyps = scorer.hypotheses(ctx, beam_size=2)
     assert 1 <= len(hyps) <= 2
     assert "Chicago" in hyps[0]
+
+
+def test_a_window_is_encoded_once(scorer, ctx):
+    from pipeline.audio import load_audio
+
+    samples = load_audio(CALL)[int(14.2 * 16000):int(18.0 * 16000)]
+    assert scorer.encode(samples) is scorer.encode(samples.copy()) is ctx
+
+
+def test_score_with_alternatives_matches_the_two_calls(scorer, ctx):
+    own, alts = scorer.score_with_alternatives(ctx, EDITED, k=3)
+    assert np.allclose(own.logprobs, scorer.score(ctx, [EDITED])[0].logprobs, atol=1e-4)
+    assert [a[0][0] for a in alts] == [a[0][0] for a in scorer.alternatives(ctx, EDITED, k=3)]
