@@ -69,7 +69,12 @@ class AdjudicateOptions:
     """Seconds of audio kept on each side of the located span (see :func:`cut_window`)."""
     beam_size: int = 5
     """Beam hypotheses the judge adds as evidence of what was heard, decoded only when the
-    transcript's words leave part of the quote unheard; 0 uses the transcript alone."""
+    transcript's words and the judge's top predictions (``top1_prob``) leave part of the
+    quote unheard, once per window (cached on it); 0 turns it off."""
+    top1_prob: float = 0.3
+    """A quote word counts as heard by the judge when, teacher-forced in the quote's
+    context, each of its tokens is the judge's top prediction and the first gets at least
+    this probability (what greedy decoding would have written there); 0 turns this off."""
     max_span_words: int = 4
     """Doubtful spans longer than this stay doubtful: a pairwise test judges local
     differences, not a stretch the recognisers did not hear at all."""
@@ -243,8 +248,11 @@ def _unheard_runs(quote: _Side, evidence: list[_Evidence]) -> list[tuple[int, in
     """Doubtful spans as quote token ranges (empty range: an unheard junction)."""
     n = len(quote.toks)
     heard_tok = [any(i in e.match for e in evidence) for i in range(n)]
-    heard_join = [True] + [any(i - 1 in e.match and e.match.get(i) == e.match[i - 1] + 1
-                               for e in evidence if i - 1 in e.match) for i in range(1, n)] + [True]
+    # a word the judge predicts teacher-forced after the quote's own words (evidence whose
+    # side is the quote) also hears the junction before it
+    heard_join = [True] + [any(e.match.get(i) == e.match[i - 1] + 1 if i - 1 in e.match
+                               else e.side is quote and i in e.match
+                               for e in evidence) for i in range(1, n)] + [True]
     slots = []  # slot 2i: junction before token i; 2i+1: token i
     for i in range(n):
         slots += [heard_join[i], heard_tok[i]]
@@ -332,6 +340,8 @@ def _candidates(quote: _Side, runs, evidence, top_words) -> list[_Candidate]:
     seen = {" ".join(quote.words).lower()}
 
     def add(k, wa, wb, new, label):
+        if _same_sound(quote.words[wa:wb], new):
+            return  # a homophone is no alternative: the audio cannot tell them apart
         words = _replace(quote.words, wa, wb, new)
         key = " ".join(words).lower()
         if key not in seen:
@@ -420,20 +430,27 @@ def _render(words: list[str]) -> tuple[list[str], list[int]]:
     for word in words + [""]:
         core = _strip(word)
         got = _number(core) if core else None
+        if run and core.lower() == "hundred" and run[-1][1][-1:] not in ",.;:!?":
+            got = (100, "*")  # "fifty-one hundred" is written 5100
         if got is not None and (not run or run[-1][1][-1:] not in ",.;:!?"):
             run.append((len(owner), word))
             owner.append(-1)
             continue
         if run:
-            values = [_number(_strip(w)) for _, w in run]
+            values = []
+            for _, w in run:
+                if _strip(w).lower() == "hundred" and values:
+                    values[-1] = (values[-1][0] * 100, values[-1][1])
+                else:
+                    values.append(_number(_strip(w)))
             digits = "".join(f"{v}{sfx}" for v, sfx in values)
             if [v for v, _ in values] == [10, 4]:
                 digits = "10-4"
             elif len(values) == 2 and values[0][0] % 10 == 0 and 20 <= values[0][0] < 100 \
                     and values[1][0] < 10:
                 digits = f"{values[0][0] + values[1][0]}{values[1][1]}"
-            if len(values) == 1 and (values[0][0] < 10 and not values[0][1]
-                                     or _strip(run[0][1]).lower() in ("first", "second")):
+            if len(run) == 1 and (values[0][0] < 10 and not values[0][1]
+                                  or _strip(run[0][1]).lower() in ("first", "second")):
                 digits = _strip(run[0][1])
             tail = run[-1][1][len(run[-1][1].rstrip(".,;:!?")):]
             for i, _ in run:
@@ -471,6 +488,15 @@ class _Frame:
         after = owner[len(self.before) + len(words)] if self.after else None
         end = starts[after] if after is not None else len(scorer.tokens(" ".join(rendered)))
         return own + [end]
+
+    def rendered_spans(self, scorer, words: list[str]) -> list[tuple[int, int]]:
+        """Token range [start, end) in :meth:`text` of the rendered word each of ``words``
+        went into (words merged into one number share it)."""
+        rendered, owner = _render(self.before + words + self.after)
+        starts = _word_token_positions(scorer, rendered)
+        starts.append(len(scorer.tokens(" ".join(rendered))))
+        return [(starts[owner[len(self.before) + w]], starts[owner[len(self.before) + w] + 1])
+                for w in range(len(words))]
 
     def aligned(self, scorer, ctx, words: list[str]) -> list[Word]:
         """Forced-alignment times of each of ``words`` (merged numbers share times)."""
@@ -526,24 +552,35 @@ def adjudicate(quote_text: str, heard_words: list[Word], window: np.ndarray,
     heard_text = " ".join(w.word.strip() for w in heard_words)
     if len(quote.toks) < options.min_words:
         return _too_short(quote, heard_text, heard_words, window_start_s, len(window))
-    contexts = [s.encode(window) for s in scorers]
+    judge = scorers[0]
+    jctx = judge.encode(window)
     evidence = [_evidence("transcript", [w.word.strip() for w in heard_words], quote)]
-    if options.beam_size and _unheard_runs(quote, evidence):
-        evidence += [_evidence(scorers[0].name, h.split(), quote)
-                     for h in scorers[0].hypotheses(contexts[0], beam_size=options.beam_size)]
     frame = _frame(quote, evidence[0], heard_words, span)
-    judge, jctx = scorers[0], contexts[0]
     positions = frame.positions(judge, quote.words)
-    (own,) = judge.score(jctx, [frame.text(quote.words)])
-    alts = judge.alternatives(jctx, frame.text(quote.words), k=options.top_k)
+    own, alts = judge.score_with_alternatives(jctx, frame.text(quote.words), k=options.top_k)
+    if options.top1_prob:
+        evidence.append(_top1_evidence(judge.name, quote, frame.rendered_spans(judge, quote.words),
+                                       own, alts, options.top1_prob))
+    if options.beam_size and _unheard_runs(quote, evidence):
+        evidence += [_evidence(judge.name, h.split(), quote)
+                     for h in judge.hypotheses(jctx, beam_size=options.beam_size)]
     probs = [math.exp(v) for v in own.logprobs]
     runs, forms = _split_forms(quote, _unheard_runs(quote, evidence), evidence)
+    runs = _split_edges(quote, runs)
     top = _top_words(alts, own.token_strs, positions[:-1])
     candidates = _candidates(quote, runs, evidence, top)[:options.max_alternatives]
-    texts = [frame.text(quote.words)] + [frame.text(c.words) for c in candidates]
-    scores = [s.score(ctx, texts) for s, ctx in zip(scorers, contexts)]
-    tests = [_test_span(k, run, quote, candidates, scores, probs, positions, options)
-             for k, run in enumerate(runs)]
+    texts = [frame.text(c.words) for c in candidates]
+    scores = [[own] + (judge.score(jctx, texts) if texts else [])]
+    judged = [(k, run) for k, run in enumerate(runs)]
+    tests = [_test_span(k, run, quote, candidates, scores, probs, positions, options, len(scorers))
+             for k, run in judged]
+    if len(scorers) > 1 and any(t.outcome == "contradicted" for t in tests):
+        # a second witness is asked only where the judge alone would contradict the quote
+        for witness in scorers[1:]:
+            wctx = witness.encode(window)
+            scores.append(witness.score(wctx, [frame.text(quote.words)] + texts))
+        tests = [_test_span(k, run, quote, candidates, scores, probs, positions, options,
+                            len(scorers)) for k, run in judged]
     aligned = frame.aligned(judge, jctx, quote.words)
     tests += [SpanTest(*_word_range(quote, a, b), " ".join(quote.words[slice(*_word_range(quote, a, b))]),
                        " ".join(reading), outcome="form") for (a, b), reading in forms]
@@ -551,11 +588,60 @@ def adjudicate(quote_text: str, heard_words: list[Word], window: np.ndarray,
     return _judgement(quote, tests, evidence[0], heard_words, aligned, window_start_s, options)
 
 
+def _top1_evidence(label: str, quote: _Side, spans: list[tuple[int, int]], own, alts,
+                   min_prob: float) -> _Evidence:
+    """The quote words the judge would have written itself, teacher-forced in the quote's
+    context: every token its top prediction, the first with at least ``min_prob``."""
+    heard_words = set()
+    for w, (a, b) in enumerate(spans):
+        if b <= a:
+            continue
+        top = all(alts[p][0][0] == own.token_strs[p] for p in range(a, b))
+        if top and math.exp(own.logprobs[a]) >= min_prob:
+            heard_words.add(w)
+    match = {i: i for i in range(len(quote.toks)) if quote.word_of[i] in heard_words}
+    return _Evidence(label + " top", quote, match)
+
+
+def _split_edges(quote: _Side, runs):
+    """Doubtful runs with the quote's first and last word set apart from the words inside:
+    an edge may be clipped (never contradicted) while an edit beside it can be."""
+    out = []
+    last_word = len(quote.words) - 1
+    group = _render(quote.words)[1]  # words written as one number stay together
+    first = [w for w in range(len(quote.words)) if group[w] == group[0]][-1]
+    last = [w for w in range(len(quote.words)) if group[w] == group[-1]][0]
+    for a, b in runs:
+        cuts = {a, b}
+        if b > a and quote.word_of[a] <= first < quote.word_of[b - 1]:
+            cuts.add(next(i for i in range(a, b) if quote.word_of[i] > first))
+        if b > a and quote.word_of[a] < last <= quote.word_of[b - 1] <= last_word:
+            cuts.add(next(i for i in range(a, b) if quote.word_of[i] >= last))
+        edges = sorted(cuts)
+        out += list(zip(edges, edges[1:])) if len(edges) > 2 else [(a, b)]
+    return out
+
+
 def _same_digits(a: list[str], b: list[str]) -> bool:
     """Whether two word lists read the same once numbers are digits (``eighth``/``8th``)."""
     def key(words):
         return "".join(_render(words)[0]).lower().replace("-", "").replace(",", "")
     return key(a) == key(b)
+
+
+_HOMOPHONES = [set(g.split()) for g in (
+    "to too two", "there their they're", "for four", "no know", "here hear", "its it's",
+    "your you're", "whose who's", "by buy bye", "one won", "new knew", "right write",
+    "whether weather", "wait weight", "see sea", "break brake")]
+
+
+def _same_sound(a: list[str], b: list[str]) -> bool:
+    """Whether two word lists differ only by homophones (``too``/``to``): the audio cannot
+    tell them apart, so neither supports nor contradicts the quote's spelling."""
+    a = [_strip(w).lower() for w in a if _strip(w)]
+    b = [_strip(w).lower() for w in b if _strip(w)]
+    return len(a) == len(b) and a != b and all(
+        x == y or any(x in g and y in g for g in _HOMOPHONES) for x, y in zip(a, b))
 
 
 def _split_forms(quote: _Side, runs, evidence):
@@ -569,13 +655,14 @@ def _split_forms(quote: _Side, runs, evidence):
     for a, b in runs:
         wa, wb = _word_range(quote, a, b)
         for e in evidence:
-            got = _reading(e, quote, a, b)
+            got = None if e.side is quote else _reading(e, quote, a, b)
             if got is None or wb == wa:
                 continue
             ga, gb = _word_range(quote, got[0], got[1])
             heard = [_strip(w) for w in got[2] if _strip(w)]
             quoted = [_strip(w) for w in quote.words[ga:gb]]
-            if heard and (textmod.same_form(quoted, heard) or _same_digits(quoted, heard)):
+            if heard and (textmod.same_form(quoted, heard) or _same_digits(quoted, heard)
+                          or _same_sound(quoted, heard)):
                 forms.append(((a, b), heard))
                 break
         else:
@@ -583,8 +670,13 @@ def _split_forms(quote: _Side, runs, evidence):
     return doubtful, forms
 
 
-def _test_span(k, run, quote, candidates, scores, probs, positions, options) -> SpanTest:
-    """The pairwise test of one doubtful span against its alternatives."""
+def _test_span(k, run, quote, candidates, scores, probs, positions, options,
+               n_scorers: int = 0) -> SpanTest:
+    """The pairwise test of one doubtful span against its alternatives.
+
+    ``scores`` holds, per scorer asked so far, the quote's score then each candidate's;
+    ``n_scorers`` is how many will judge a contradiction (the margin it needs depends on it).
+    """
     wa, wb = _word_range(quote, *run)
     test = SpanTest(wa, wb, " ".join(quote.words[wa:wb]), "")
     mine = [i for i, c in enumerate(candidates) if c.span == k]
@@ -593,29 +685,39 @@ def _test_span(k, run, quote, candidates, scores, probs, positions, options) -> 
         return test
     n = len(scores[0][0].tokens)
     per_alt = np.array([[(s[0].mean - s[i + 1].mean) * n for i in mine] for s in scores])
-    best = int(np.argmin(per_alt[0]))
-    test.heard = " ".join(candidates[mine[best]].heard)
-    test.margins = [float(m) for m in per_alt.min(axis=1)]
     # Leaving out a word at the quote's edge stands for a quote cut short, never a misquote.
     edge = [candidates[i].label == "drop" and (candidates[i].wa == 0 or candidates[i].wb == len(quote.words))
             for i in mine]
+    best = int(np.argmin(per_alt[0]))
+    test.heard = " ".join(candidates[mine[best]].heard)
+    test.margins = [float(m) for m in per_alt.min(axis=1)]
     inner = [k for k in range(len(mine)) if not edge[k]]
     if inner:
         best = min(inner, key=lambda k: per_alt[0, k])
     against_best = per_alt[:, best]
-    need = options.contradict_nats if len(scores) > 1 else options.single_contradict_nats
+    need = options.contradict_nats if (n_scorers or len(scores)) > 1 else options.single_contradict_nats
     changed = test.quoted.split() + candidates[mine[best]].heard
     if all(textmod.weight(_strip(w).lower()) < 1 for w in changed):
         need *= options.function_word_factor
     if wb - wa > options.max_span_words:
         return test
+    # an edge word may be clipped by the radio keying up late: never contradicted, unless
+    # the audio plainly says another number there (a unit number misquoted)
+    inside = 0 < wa and wb < len(quote.words)
+    numbers = _all_numbers(quote.words[wa:wb]) and _all_numbers(candidates[mine[best]].heard) \
+        and not _same_digits(quote.words[wa:wb], candidates[mine[best]].heard)
     if per_alt[0].min() >= options.margin_nats:
         test.outcome = "supported"
-    elif inner and 0 < wa and wb < len(quote.words) and (against_best <= -need).all() \
+    elif inner and (inside or numbers) and (against_best <= -need).all() \
             and test.quote_prob < options.min_prob:
-        # an edge word may be clipped by the radio keying up late: never contradicted
         test.outcome = "contradicted"
     return test
+
+
+def _all_numbers(words: list[str]) -> bool:
+    """Whether words are all numbers, spelled or in digits (``Nine thirty-three``, ``833``)."""
+    cores = [_strip(w) for w in words if _strip(w)]
+    return bool(cores) and all(_number(c) is not None or c.replace("-", "").isdigit() for c in cores)
 
 
 def _judgement(quote, tests, transcript, heard_words, aligned, window_start_s, options) -> Judgement:

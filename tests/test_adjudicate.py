@@ -11,7 +11,9 @@ from pipeline.adjudicate import (
     _align,
     _evidence,
     _render,
+    _same_sound,
     _Side,
+    _split_edges,
     _unheard_runs,
     adjudicate,
     compare_versions,
@@ -118,6 +120,8 @@ def test_too_short_is_unverifiable(call, scorers):
     ("Ten four, eight thirty-three.", ["10-4,", "833."]),
     ("Units in the eighth district", ["Units", "in", "the", "8th", "district"]),
     ("one of them", ["one", "of", "them"]),
+    ("fifty-one hundred South Kedzie.", ["5100", "South", "Kedzie."]),
+    ("Nine thirty-three, show us", ["933,", "show", "us"]),
 ])
 def test_render_writes_numbers_as_whisper_does(words, expected):
     assert _render(words.split())[0] == expected
@@ -136,3 +140,25 @@ def test_align_finds_the_quote_inside_longer_heard_text():
 def test_unheard_runs(quote, heard, runs):
     side = _Side.of(quote.split())
     assert _unheard_runs(side, [_evidence("t", heard.split(), side)]) == runs
+
+
+@pytest.mark.parametrize("a,b,same", [
+    ("going too.", "going to", True),
+    ("ten for", "ten four", True),
+    ("not responding", "now responding", False),
+    ("to", "to", False),  # identical is not a homophone pair
+])
+def test_homophones_are_no_alternative(a, b, same):
+    assert _same_sound(a.split(), b.split()) is same
+
+
+@pytest.mark.parametrize("quote,runs,expected", [
+    # the edge word is tested apart from an edit beside it, so the edit can be contradicted
+    ("Younger female Hispanic wearing", [(0, 2)], [(0, 1), (1, 2)]),
+    # a number written as one ("Eight twelve" is 812) is not cut
+    ("Eight twelve, we're on", [(0, 2)], [(0, 2)]),
+    ("Eight now twenty-one, we'll be", [(0, 2)], [(0, 1), (1, 2)]),
+    ("we fled from the scene.", [(3, 5)], [(3, 4), (4, 5)]),
+])
+def test_split_edges(quote, runs, expected):
+    assert _split_edges(_Side.of(quote.split()), runs) == expected
