@@ -14,7 +14,11 @@ Printed per data set and method: misquotes called verbatim (must be 0), misquote
 precision and recall, true quotes confirmed (verbatim or minor), the unverifiable share
 of true quotes and of misquotes, pairwise accuracy on two versions of one line, the
 median start and end error of the located quote (forced alignment) against the
-reference, and seconds per quote.
+reference, and milliseconds per quote (windows shared by a quote and its other version
+are encoded once, as verify does for two articles quoting one line).
+
+The printed table is also written to ``bench/results/verify.txt`` (``--out``), with the
+command line and date at the top.
 
     .venv/bin/python bench/bench_verify.py --quick
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime
 import logging
 import random
 import re
@@ -41,6 +46,15 @@ from pipeline.adjudicate import AdjudicateOptions, adjudicate, compare_versions,
 from pipeline.audio import load_audio  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "realaudio"
+RESULTS = ROOT / "bench" / "results" / "verify.txt"
+TABLE: list[str] = []
+"""The printed table, line by line, for the results file."""
+
+
+def report(line: str = "") -> None:
+    """Print one line of the table and keep it for the results file."""
+    print(line, flush=True)
+    TABLE.append(line)
 SWAPS = {"in": "on", "on": "in", "out": "up", "up": "out", "down": "up", "clear": "leave",
          "not": "now", "all": "some", "from": "to", "to": "from", "we're": "they're",
          "black": "blue", "north": "south", "male": "female", "way": "road", "there": "here"}
@@ -183,15 +197,17 @@ def run_set(name: str, lines: list[Line], scorers, engine, options, args, degrad
         if edit:
             scores = compare_versions([line.text, edit[0]], window, scorers[0])
             pairs.append(scores[0] > scores[1])
-    print(f"\n== {name}: {len(lines)} lines, {sum(1 for t, _ in results['naive'] if t != 'true')} misquotes")
-    print(f"{'method':<11} {'mis->verb':>9} {'mis prec':>8} {'mis rec':>7} {'true conf':>9} "
-          f"{'unv true':>8} {'unv mis':>7}")
+    report()
+    report(f"== {name}: {len(lines)} lines, {sum(1 for t, _ in results['naive'] if t != 'true')} misquotes")
+    report(f"{'method':<11} {'mis->verb':>9} {'mis prec':>8} {'mis rec':>7} {'true conf':>9} "
+           f"{'unv true':>8} {'unv mis':>7}")
     for method, rows in results.items():
-        print(f"{method:<11} " + _figures(rows))
-    print(f"pairwise accuracy (mean log-prob, {scorers[0].name}): {np.mean(pairs):.2f} of {len(pairs)}")
+        report(f"{method:<11} " + _figures(rows))
+    report(f"pairwise accuracy (mean log-prob, {scorers[0].name}): {np.mean(pairs):.2f} of {len(pairs)}")
     label = "exact" if lines and lines[0].exact else "reference approx ±1.5 s"
-    print(f"located start error median {np.median(starts):.2f} s, end {np.median(ends):.2f} s ({label})")
-    print(f"adjudicate: {np.mean(seconds):.2f} s per quote (shared CPU)")
+    report(f"located start error median {np.median(starts):.2f} s, end {np.median(ends):.2f} s ({label})")
+    report(f"adjudicate: {1000 * np.mean(seconds):.0f} ms per quote, "
+           f"median {1000 * np.median(seconds):.0f} ms (encoding included, shared CPU)")
 
 
 def _figures(rows) -> str:
@@ -215,6 +231,8 @@ def main() -> None:
     parser.add_argument("--judge", default="base")
     parser.add_argument("--witness", default="tiny.en", help="second scorer; '' for none")
     parser.add_argument("--beam", type=int, default=5, help="judge's beam hypotheses as evidence (0 off)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the table is written")
     parser.add_argument("--min-words", type=int, default=4)
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
@@ -223,7 +241,8 @@ def main() -> None:
     from pipeline.engines import load_engine
     from pipeline.scoring import Scorer
 
-    scorers = [Scorer.load(args.judge)] + ([Scorer.load(args.witness)] if args.witness else [])
+    scorers = [Scorer.load(args.judge, threads=args.threads)] + (
+        [Scorer.load(args.witness)] if args.witness else [])
     engine = load_engine("tiny.en")
     options = AdjudicateOptions(beam_size=args.beam)
     sets = {
@@ -233,11 +252,15 @@ def main() -> None:
         "apollo11-radio": (apollo_lines, 12.0),
         "phone-radio": (phone_lines, 12.0),
     }
-    print(f"judge {args.judge}, witness {args.witness or 'none'}, beam {args.beam}, "
-          f"quick {args.quick or 'off'}")
+    report(f"$ {' '.join(['.venv/bin/python', 'bench/bench_verify.py'] + sys.argv[1:])}")
+    report(f"# {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
+    report(f"judge {args.judge}, witness {args.witness or 'none'}, beam {args.beam}, "
+           f"quick {args.quick or 'off'}")
     for name in args.sets.split(","):
         make, snr = sets[name]
         run_set(name, make(), scorers, engine, options, args, degrade_snr=snr)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(TABLE) + "\n")
 
 
 if __name__ == "__main__":
