@@ -11,14 +11,20 @@ Both engines run on the same bundled weights (see ``models.py``): faster-whisper
 converted state dict. With the same options and float32 they give the same words.
 
 Packing several transmissions into one 30 s window is the caller's job
-(``transcribe.py``); ``clips`` restricts decoding to given spans of the window, and
-:meth:`Engine.transcribe_batch` takes many windows at once so a batched backend can
-slot in. Engines do not segment audio, store results or know about quotes.
+(``transcribe.py``); ``clips`` restricts decoding to given spans of the window.
+:meth:`Engine.transcribe_batch` takes many windows at once: faster-whisper encodes
+and decodes ``DecodeOptions.batch_size`` windows per call (its
+``BatchedInferencePipeline``, each window a clip of its own, so word times and
+probabilities stay per window), and decodes alone, with Whisper's temperature
+fallback, only the windows whose batched decode fails the thresholds.
+openai-whisper decodes windows one after another. Engines do not segment audio,
+store results or know about quotes.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
@@ -70,6 +76,9 @@ class DecodeOptions:
     """Drop segments :func:`is_hallucination` flags (logged)."""
     max_repeats: int = 4
     """Most times a phrase of up to four words may repeat back to back before it is a loop."""
+    batch_size: int = 8
+    """Windows encoded and decoded together by :meth:`Engine.transcribe_batch`
+    (faster-whisper); 1 decodes each window alone."""
 
 
 # --------------------------------------------------------------------------- hallucinations
@@ -207,6 +216,35 @@ def make_segment(start: float, end: float, text: str, words: Sequence[tuple],
                    compression_ratio=float(compression_ratio))
 
 
+def _needs_fallback(segments: Sequence[Segment], options: DecodeOptions) -> bool:
+    """Whether a window's first-temperature decode fails Whisper's thresholds.
+
+    Whisper's rule: a decode fails on a compression ratio above its threshold, or an
+    average log-probability below its threshold unless the window is silent (its
+    no-speech probability above that threshold). Only then is a hotter temperature
+    tried, so only then is there anything to redo.
+    """
+    if len(options.temperature) < 2:
+        return False
+    crt, lpt, nst = (options.compression_ratio_threshold, options.log_prob_threshold,
+                     options.no_speech_threshold)
+    for s in segments:
+        if crt is not None and s.compression_ratio > crt:
+            return True
+        silent = nst is not None and s.no_speech_prob > nst
+        if lpt is not None and s.avg_logprob < lpt and not silent:
+            return True
+    return False
+
+
+def usable_cpus() -> int:
+    """CPU cores this process may run on (CTranslate2 otherwise starts 4 threads)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def _flat_clips(clips: list[tuple[float, float]] | None) -> list[float] | None:
     """``[(start, end), ...]`` as Whisper's flat ``[start, end, start, end, ...]``."""
     if not clips:
@@ -247,6 +285,13 @@ class Engine(ABC):
         """Transcribe several windows; one list of segments per window.
 
         The default decodes them one after another; a batched backend overrides it.
+
+        Args:
+            windows: float32 mono samples at 16 kHz, each at most 30 s.
+            options: Decoding options and guards.
+
+        Returns:
+            Per window, what :meth:`transcribe` returns for it.
         """
         return [self.transcribe(window, options) for window in windows]
 
@@ -279,8 +324,59 @@ class FasterWhisperEngine(Engine):
 
         self.model = model
         self.compute_type = compute_type or "int8"
+        self.threads = threads or usable_cpus()
         self.whisper = WhisperModel(str(ct2_model_dir(model)), device="cpu",
-                                    compute_type=self.compute_type, cpu_threads=threads)
+                                    compute_type=self.compute_type, cpu_threads=self.threads)
+        self._batched = None
+
+    def transcribe_batch(self, windows, options):
+        """Decode ``options.batch_size`` windows per model call; see :class:`Engine`.
+
+        Each window is one clip of the batched pipeline, decoded at the first
+        temperature without timestamp tokens; words keep their own times and
+        probabilities. A window whose decode fails Whisper's thresholds (compression
+        ratio, or low log-probability on a window that is not silent) is decoded
+        again alone, through the temperature fallback, as :meth:`transcribe` would.
+        """
+        if options.batch_size <= 1 or not windows:
+            return super().transcribe_batch(windows, options)
+        windows = [np.ascontiguousarray(w, dtype=np.float32) for w in windows]
+        out = []
+        for window, segments in zip(windows, self._decode_batched(windows, options), strict=True):
+            if _needs_fallback(segments, options):
+                logger.debug("window of %.1f s fails the thresholds batched: decoding it alone",
+                             len(window) / SAMPLE_RATE)
+                segments = list(self._decode(window, options, None))
+            out.append(drop_hallucinations(segments, options) if options.guard else segments)
+        return out
+
+    def _decode_batched(self, windows: list[np.ndarray], options: DecodeOptions):
+        """Segments per window from one pass of the batched pipeline, window times."""
+        from faster_whisper import BatchedInferencePipeline
+
+        if self._batched is None:
+            self._batched = BatchedInferencePipeline(self.whisper)
+        edges = np.cumsum([0] + [len(w) for w in windows])
+        starts = edges[:-1] / SAMPLE_RATE
+        clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE}
+                 for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        kwargs = self._kwargs(options)
+        for unused in ("condition_on_previous_text", "hallucination_silence_threshold"):
+            kwargs.pop(unused)
+        kwargs["temperature"] = options.temperature[0]
+        segments, _info = self._batched.transcribe(
+            np.concatenate(windows), **kwargs, clip_timestamps=clips,
+            batch_size=options.batch_size, without_timestamps=True, vad_filter=False,
+        )
+        per_window: list[list[Segment]] = [[] for _ in windows]
+        for s in segments:
+            n = int(np.searchsorted(starts, s.start + 0.001, side="right")) - 1
+            at = starts[n]
+            words = [(w.start - at, w.end - at, w.word, w.probability) for w in (s.words or [])]
+            per_window[n].append(make_segment(s.start - at, s.end - at, s.text, words,
+                                              s.avg_logprob, s.no_speech_prob,
+                                              s.compression_ratio))
+        return per_window
 
     def _decode(self, audio, options, clips):
         segments, _info = self.whisper.transcribe(
@@ -324,15 +420,20 @@ class OpenAIWhisperEngine(Engine):
 
         from pipeline.models import load_openai_model
 
-        if threads:
-            torch.set_num_threads(threads)
+        self.threads = threads or torch.get_num_threads()
+        torch.set_num_threads(self.threads)
         self.model = model
         self.whisper = load_openai_model(model)
+        self._aligner_ready = False
 
     def _decode(self, audio, options, clips):
         import torch
         import whisper
 
+        if options.word_timestamps and not self._aligner_ready:
+            _compile_aligner()
+            self._aligner_ready = True
+        torch.set_num_threads(self.threads)
         with torch.inference_mode():
             result = whisper.transcribe(
                 self.whisper, audio, verbose=None, fp16=False, **self._kwargs(options),
@@ -359,6 +460,21 @@ class OpenAIWhisperEngine(Engine):
             word_timestamps=options.word_timestamps,
             hallucination_silence_threshold=options.hallucination_silence_threshold,
         )
+
+
+def _compile_aligner() -> None:
+    """Compile openai-whisper's word-timestamp DTW (numba) before decoding, not during it.
+
+    numba's first compilation resets the OpenMP thread count it shares with torch to
+    every core, silently undoing ``torch.set_num_threads``; on a shared machine the
+    extra spinning thread made each decode step about 10x slower (openai-whisper fell
+    below real time with word timestamps). Compiling here lets the engine pin its
+    threads again right after.
+    """
+    import numpy as np
+    from whisper.timing import dtw_cpu
+
+    dtw_cpu(np.zeros((2, 2)))
 
 
 def load_engine(model: str = DEFAULT_MODEL, engine: str = "faster-whisper", threads: int = 0,
