@@ -3,8 +3,10 @@
 The recording is split into transmissions (``audio.find_transmissions``); the
 transmissions are packed into windows of up to 30 s with short gaps between them
 (``audio.pack_windows``), so Whisper's fixed 30 s input is filled with speech
-instead of padding; each window is transcribed by an engine, and every word is
-mapped back to its absolute time in the recording. A Whisper segment that spans
+instead of padding; the windows go to the engine ``decode.batch_size`` at a time
+(``Engine.transcribe_batch``: one batched model call on faster-whisper), their
+audio built only for the batch in hand, and every word is mapped back to its
+absolute time in the recording. A Whisper segment that spans
 two packed transmissions is split at the transmission boundary, so every
 ``Segment`` belongs to exactly one transmission.
 
@@ -63,15 +65,28 @@ def transcribe_samples(
     """
     transmissions = audio.find_transmissions(samples, options.segment)
     max_window = options.max_window_s if options.pack else 0.0
+    windows = audio.pack_windows(transmissions, max_window_s=max_window)
     segments: list[Segment] = []
-    for window in audio.pack_windows(transmissions, max_window_s=max_window):
-        window_audio = audio.window_audio(samples, window)
-        for seg in engine.transcribe(window_audio, options.decode):
-            segments.extend(_unpack(seg, window))
+    size = max(1, options.decode.batch_size)
+    for first in range(0, len(windows), size):
+        batch = windows[first:first + size]
+        decoded = _transcribe_windows(engine, [audio.window_audio(samples, w) for w in batch],
+                                      options.decode)
+        for window, window_segments in zip(batch, decoded, strict=True):
+            for seg in window_segments:
+                segments.extend(_unpack(seg, window))
     segments.sort(key=lambda s: s.start)
     for n, seg in enumerate(segments):
         seg.segment_id = n
     return transmissions, segments
+
+
+def _transcribe_windows(engine: Engine, audios: list[np.ndarray], decode) -> list[list[Segment]]:
+    """One list of window-relative segments per window, batched where the engine can."""
+    batched = getattr(engine, "transcribe_batch", None)
+    if batched is not None:
+        return batched(audios, decode)
+    return [engine.transcribe(a, decode) for a in audios]
 
 
 def _unpack(seg: Segment, window: audio.Window) -> list[Segment]:
