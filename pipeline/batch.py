@@ -4,6 +4,12 @@ Each recording is decoded once, transcribed, and committed to the workspace the
 moment it is done, so a killed batch resumes where it stopped. A file that cannot
 be decoded is recorded with its reason and the batch goes on. With ``jobs > 1``
 recordings are spread over worker processes, each of which loads the model once.
+
+When the batch will be labelled with speakers, the worker that decoded a recording
+also embeds the voices of its speech (``Voices``) and the workspace stores them, so
+``label_speakers`` clusters the batch from stored embeddings and decodes nothing
+again; only recordings without stored voices (transcribed in an earlier run) are
+decoded for it. Nothing holds a batch's audio in memory.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from pipeline import audio
 from pipeline.records import Failure, Transcript, Transmission
@@ -89,6 +97,62 @@ def find_recordings(paths: Iterable[str | Path]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+@dataclass
+class Voices:
+    """Voice embeddings of one recording's speech, from the samples decoded to transcribe it."""
+
+    spans: list[Transmission]
+    """The stretches embedded (transmissions holding transcribed speech), in time order."""
+    windows: list
+    """``speakers._Window`` per embedding (its ``recording`` field is set when clustering)."""
+    embeddings: np.ndarray
+    """(len(windows), 256) float32 unit vectors."""
+
+    def to_bytes(self) -> bytes:
+        """Serialise for the workspace."""
+        import io
+
+        buf = io.BytesIO()
+        np.savez(buf, spans=np.array([(t.start, t.end) for t in self.spans]).reshape(-1, 2),
+                 windows=np.array([(w.span, w.start, w.end) for w in self.windows]).reshape(-1, 3),
+                 embeddings=self.embeddings)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Voices:
+        """Read what :meth:`to_bytes` wrote."""
+        import io
+
+        from pipeline.speakers import _Window
+
+        z = np.load(io.BytesIO(data))
+        return cls([Transmission(float(a), float(b)) for a, b in z["spans"]],
+                   [_Window(0, int(n), float(a), float(b)) for n, a, b in z["windows"]],
+                   z["embeddings"])
+
+
+def embed_voices(samples: np.ndarray, transcript: Transcript, options, encoder) -> Voices:
+    """Embed the voices of a transcribed recording (``speakers`` windows, no clustering).
+
+    Args:
+        samples: The recording's decoded samples.
+        transcript: Its transcript (the spans come from its transmissions and segments).
+        options: ``speakers.SpeakerOptions``.
+        encoder: From ``speakers.load_encoder``.
+    """
+    from pipeline.speakers import _embed_windows
+
+    spans = sorted(_speech_spans(transcript), key=lambda t: t.start)
+    windows, emb = _embed_windows(encoder, [samples], [spans], options)
+    return Voices(spans, windows, emb)
+
+
+def _voices_key(t: Transcript, options) -> str:
+    """Workspace key of a recording's voices: its content, its speech spans, the options."""
+    spans = [(round(x.start, 3), round(x.end, 3)) for x in _speech_spans(t)]
+    return "voices:" + transcript_key(t.sha256, repr(spans), "speakers", {"options": vars(options)})
+
+
 def plan(recordings: list[str], options: TranscribeOptions) -> list[Job]:
     """Hash every recording and compute its workspace key."""
     fingerprint = options.fingerprint()
@@ -107,6 +171,7 @@ def run_batch(
     threads: int = 0,
     progress: bool = False,
     engine=None,
+    speakers=None,
 ) -> BatchSummary:
     """Transcribe every recording under ``paths`` that the workspace lacks.
 
@@ -119,6 +184,9 @@ def run_batch(
         progress: Show a progress bar on stderr.
         engine: An engine already loaded (then ``jobs`` is ignored and work stays
             in this process); by default each worker loads ``options.model``.
+        speakers: ``speakers.SpeakerOptions`` when the batch will be labelled
+            (``label_speakers``): each worker then embeds the voices of the
+            recordings it decodes, and the workspace keeps them.
 
     Returns:
         A summary with every successful transcript and every failure.
@@ -132,13 +200,16 @@ def run_batch(
             summary.cached += 1
         else:
             todo.append(job)
-    for job, result in _run(todo, options, jobs, threads, progress, engine):
+    for job, result in _run(todo, options, jobs, threads, progress, engine, speakers):
         if isinstance(result, Failure):
             log.warning("skipped %s: %s", result.recording, result.reason)
             workspace.mark_failed(result)
-        else:
-            workspace.put(job.key, result, options.fingerprint())
-            summary.transcribed += 1
+            continue
+        transcript, voices = result
+        if voices is not None:
+            workspace.put_blob(_voices_key(transcript, speakers), voices.to_bytes())
+        workspace.put(job.key, transcript, options.fingerprint())
+        summary.transcribed += 1
     order = {rec: n for n, rec in enumerate(find_recordings(paths))}
     summary.transcripts = sorted(
         (t for t in workspace.transcripts() if t.recording in order), key=lambda t: order[t.recording]
@@ -148,18 +219,20 @@ def run_batch(
     return summary
 
 
-def _run(todo: list[Job], options, jobs: int, threads: int, progress: bool, engine) -> Iterator:
-    """Yield ``(job, Transcript | Failure)`` as recordings finish."""
+def _run(todo: list[Job], options, jobs: int, threads: int, progress: bool, engine,
+         speakers=None) -> Iterator:
+    """Yield ``(job, (Transcript, Voices | None) | Failure)`` as recordings finish."""
     from tqdm import tqdm
 
     bar = tqdm(total=len(todo), unit="rec", desc="transcribing", disable=not progress or not todo)
     parallel = engine is None and jobs > 1 and len(todo) > 1
     if not parallel:
-        _init_worker(options, threads, engine)
+        _init_worker(options, threads, engine, speakers)
         results = map(_work, todo)
     else:
         per_job_threads = threads or max(1, (os.cpu_count() or 1) // jobs)
-        pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(options, per_job_threads))
+        pool = ProcessPoolExecutor(jobs, initializer=_init_worker,
+                                   initargs=(options, per_job_threads, None, speakers))
         results = pool.map(_work, todo)
     try:
         for job, result in zip(todo, results):
@@ -174,27 +247,62 @@ def _run(todo: list[Job], options, jobs: int, threads: int, progress: bool, engi
 LAST_TURNS = "turns:last"
 """Workspace blob holding the speaker turns of the last labelled batch (for RTTM)."""
 
+SPEAKER_THREADS = 1
+"""Torch threads for voice embeddings when ``threads`` is 0: on a shared machine
+torch's OpenMP workers spin, and two threads embedded about 4x slower than one."""
+
 _ENGINE = None
 _OPTIONS: TranscribeOptions | None = None
+_SPEAKERS = None
+_ENCODER = None
+_THREADS = 0
 
 
-def _init_worker(options: TranscribeOptions, threads: int, engine=None) -> None:
-    """Set the process's engine: the one given, or loaded once per model and engine."""
+def _init_worker(options: TranscribeOptions, threads: int, engine=None, speakers=None) -> None:
+    """Set the process's engine (the one given, or loaded once per model and engine)
+    and whether its recordings' voices are embedded."""
     from pipeline.engines import load_engine
 
-    global _ENGINE, _OPTIONS
+    global _ENGINE, _OPTIONS, _SPEAKERS, _THREADS
     if engine is not None:
         _ENGINE = engine
     elif _ENGINE is None or (_ENGINE.name, _ENGINE.model) != (options.engine, options.model):
         _ENGINE = load_engine(options.model, options.engine, threads=threads)
-    _OPTIONS = options
+    _OPTIONS, _SPEAKERS, _THREADS = options, speakers, threads
 
 
-def _work(job: Job) -> Transcript | Failure:
-    """Decode and transcribe one recording; a bad file becomes a ``Failure``."""
+def _encoder():
+    """The process's voice encoder, loaded once, on first use."""
+    global _ENCODER
+    if _ENCODER is None:
+        from pipeline.speakers import load_encoder
+
+        _ENCODER = load_encoder()
+    return _ENCODER
+
+
+def _embed(samples: np.ndarray, transcript: Transcript, options, threads: int) -> Voices:
+    """``embed_voices`` with torch pinned to ``threads`` (``SPEAKER_THREADS`` for 0)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads or SPEAKER_THREADS)
+    try:
+        return embed_voices(samples, transcript, options, _encoder())
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _work(job: Job) -> tuple[Transcript, Voices | None] | Failure:
+    """Decode and transcribe one recording (and embed its voices when speakers are
+    wanted); a bad file becomes a ``Failure``."""
     try:
         samples = audio.load_audio(job.recording)
-        return transcribe_file(job.recording, samples, job.sha256, _ENGINE, _OPTIONS)
+        transcript = transcribe_file(job.recording, samples, job.sha256, _ENGINE, _OPTIONS)
+        voices = None
+        if _SPEAKERS is not None and transcript.transmissions:
+            voices = _embed(samples, transcript, _SPEAKERS, _THREADS)
+        return transcript, voices
     except audio.AudioError as e:
         return Failure(job.recording, str(e))
     except Exception as e:  # one bad recording must not sink a batch of a thousand
@@ -208,6 +316,7 @@ def label_speakers(
     options=None,
     renames: dict[str, str] | None = None,
     samples_for=None,
+    threads: int = 0,
 ) -> dict[str, list]:
     """Label who spoke every segment of a batch, the same voice with the same name.
 
@@ -223,7 +332,10 @@ def label_speakers(
         workspace: Where labels and turns are stored.
         options: ``speakers.SpeakerOptions``; defaults when None.
         renames: Label or role -> name, from a ``--speaker-names`` file.
-        samples_for: Returns a recording's samples (default: decode it).
+        samples_for: Returns a recording's samples (default: decode it); used only
+            for recordings whose voices ``run_batch(..., speakers=options)`` did not
+            store.
+        threads: Torch threads for embedding (0: ``SPEAKER_THREADS``).
 
     Returns:
         Recording -> turns (labels are display names).
@@ -240,7 +352,7 @@ def label_speakers(
     if cached is not None:
         turns = _turns_from_json(cached)
     else:
-        turns = _diarize(transcripts, options, renames, samples_for)
+        turns = _diarize(transcripts, options, renames, samples_for, workspace, threads)
         workspace.put_blob(key, _turns_to_json(turns))
     workspace.put_blob(LAST_TURNS, _turns_to_json(turns))
     for t in transcripts:
@@ -249,15 +361,15 @@ def label_speakers(
     return turns
 
 
-def _diarize(transcripts, options, renames, samples_for) -> dict[str, list]:
+def _diarize(transcripts, options, renames, samples_for, workspace, threads) -> dict[str, list]:
     """Voice turns for a batch (radio IDs where known), labelled with display names."""
     from dataclasses import replace
 
     from pipeline import speakers
 
     with_speech = [t for t in transcripts if t.transmissions]
-    recordings = [(t.recording, samples_for(t.recording), _speech_spans(t)) for t in with_speech]
-    turns = speakers.diarize_batch(recordings, options) if recordings else {}
+    voices = [_stored_voices(t, options, samples_for, workspace, threads) for t in with_speech]
+    turns = cluster_voices([t.recording for t in with_speech], voices, options)
     for t in with_speech:
         radio_json = speakers.trunk_recorder_json(t.recording)
         if radio_json is not None:
@@ -267,6 +379,46 @@ def _diarize(transcripts, options, renames, samples_for) -> dict[str, list]:
     names = speakers.display_names(speakers.name_roles(ordered), renames)
     return {rec: [replace(turn, speaker=names.get(turn.speaker, turn.speaker)) for turn in ts]
             for rec, ts in turns.items()}
+
+
+def _stored_voices(t: Transcript, options, samples_for, workspace, threads) -> Voices:
+    """A recording's voices from the workspace, or embedded now from decoded samples."""
+    data = workspace.get_blob(_voices_key(t, options))
+    if data is not None:
+        return Voices.from_bytes(data)
+    return _embed(samples_for(t.recording), t, options, threads)
+
+
+def cluster_voices(recordings: list[str], voices: list[Voices], options) -> dict[str, list]:
+    """Speaker turns of a batch from its recordings' voices, the same voice the same label.
+
+    Gives what ``speakers.diarize_batch`` gives on the same spans, without the audio.
+
+    Args:
+        recordings: Recording ids, one per ``voices``.
+        voices: Each recording's embedded speech.
+        options: ``speakers.SpeakerOptions``.
+
+    Returns:
+        Recording id -> turns in time order, labelled ``S0``, ``S1``...
+    """
+    from dataclasses import replace
+
+    from pipeline.speakers import _turns_of_recording, cluster
+
+    if not voices:
+        return {}
+    windows = [replace(w, recording=r) for r, v in enumerate(voices) for w in v.windows]
+    emb = np.concatenate([v.embeddings for v in voices])
+    labels = cluster(emb, np.array([w.end - w.start for w in windows]), options)
+    log.info("%d windows in %d recordings -> %d speakers", len(windows), len(recordings),
+             len(set(labels.tolist())))
+    out: dict[str, list] = {}
+    for r, (rec, v) in enumerate(zip(recordings, voices, strict=True)):
+        picks = [i for i, w in enumerate(windows) if w.recording == r]
+        out[rec] = _turns_of_recording(v.spans, [windows[i] for i in picks], emb[picks],
+                                       labels, emb, options)
+    return out
 
 
 def _speech_spans(t: Transcript) -> list[Transmission]:
