@@ -1,5 +1,7 @@
 """Batch plumbing with a fake engine: failures recorded, nothing redone, resume after a kill."""
 
+from pathlib import Path
+
 import pytest
 
 from pipeline.batch import find_recordings, run_batch
@@ -63,3 +65,45 @@ def test_killed_batch_resumes_without_redoing_or_duplicating(batch_dir, tmp_path
         assert engine.calls == 1  # only b.wav
         assert (summary.transcribed, summary.cached) == (1, 1)
         assert ws.db.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 2
+
+
+def test_transcribe_and_speakers_decode_each_recording_once(batch_dir, tmp_path, monkeypatch):
+    from pipeline import audio
+    from pipeline.batch import label_speakers
+    from pipeline.speakers import SpeakerOptions
+
+    decoded: list[str] = []
+    load_audio = audio.load_audio
+
+    def counting(path, *args, **kwargs):
+        decoded.append(str(path))
+        return load_audio(path, *args, **kwargs)
+
+    monkeypatch.setattr(audio, "load_audio", counting)
+    options = SpeakerOptions()
+    with Workspace(tmp_path / "out") as ws:
+        summary = run_batch([batch_dir], TranscribeOptions(), ws, engine=FakeEngine(),
+                            speakers=options)
+        turns = label_speakers(summary.transcripts, ws, options)
+    good = [t.recording for t in summary.transcripts]
+    assert sorted(turns) == sorted(good)
+    assert all(decoded.count(rec) == 1 for rec in good), decoded
+
+
+def test_stored_voices_cluster_as_diarize_batch_does():
+    from pipeline import audio, speakers
+    from pipeline.batch import Voices, cluster_voices, embed_voices
+    from pipeline.records import Segment, Transcript
+
+    samples = audio.load_audio(Path(__file__).parent / "data" / "phone-call.wav")
+    spans = audio.find_transmissions(samples)
+    transcript = Transcript(recording="call", sha256="x", duration=30.0, model="m", engine="e",
+                            segments=[Segment(-1, s.start, s.end, "hi", [], 0.0, 0.0,
+                                              transmission_id=n)
+                                      for n, s in enumerate(spans)],
+                            transmissions=spans)
+    options = speakers.SpeakerOptions()
+    encoder = speakers.load_encoder()
+    voices = Voices.from_bytes(embed_voices(samples, transcript, options, encoder).to_bytes())
+    assert cluster_voices(["call"], [voices], options) == \
+        speakers.diarize_batch([("call", samples, spans)], options, encoder)
