@@ -167,7 +167,6 @@ def test_batch_gives_one_voice_one_label(encoder):
     assert len({t.speaker for ts in out.values() for t in ts}) == 2
 
 
-@pytest.mark.skipif(not MANIFEST.exists(), reason="audio_samples/manifest.csv not made yet")
 def test_manifest_speakers_and_dispatcher(encoder):
     from pipeline import audio
 
