@@ -38,12 +38,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline import text as textmod
+from pipeline.audio import SAMPLE_RATE
 from pipeline.records import Word
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
-"""Samples per second of the windows."""
 
 VERDICTS = ("verbatim", "minor", "misquote", "unverifiable")
 """Verdicts :func:`adjudicate` gives (``not_found`` is the caller's, before adjudicating)."""

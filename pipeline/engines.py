@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.audio import SAMPLE_RATE
 from pipeline.models import DEFAULT_MODEL, ModelError
 from pipeline.records import Segment, Word
 
@@ -40,8 +41,6 @@ logger = logging.getLogger(__name__)
 ENGINES = ("faster-whisper", "openai-whisper")
 """Engine names, the default first."""
 
-SAMPLE_RATE = 16000
-"""Samples per second the engines expect."""
 
 
 @dataclass

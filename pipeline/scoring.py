@@ -25,12 +25,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline.audio import SAMPLE_RATE
 from pipeline.records import Word
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
-"""Samples per second the scorer expects."""
 
 WINDOW_SECONDS = 30.0
 """Longest window Whisper's encoder takes; longer input is cut to this."""

@@ -35,12 +35,11 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.audio import SAMPLE_RATE
 from pipeline.records import Segment, Transmission
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
-"""Samples per second the encoder expects."""
 FRAME_S = 0.01
 """Step of the encoder's mel frames, and of the frame-level labels, in seconds."""
 DISPATCHER = "Dispatcher"

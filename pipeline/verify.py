@@ -21,6 +21,7 @@ import numpy as np
 
 from pipeline import text as textmod
 from pipeline.adjudicate import AdjudicateOptions, adjudicate, compare_versions, cut_window
+from pipeline.audio import SAMPLE_RATE
 from pipeline.locate import Candidate, LocateOptions, WordIndex
 from pipeline.records import Quote, QuoteCheck, QuoteWord, Transcript, Word
 
@@ -153,7 +154,7 @@ def _judge(text: str, cand: Candidate, transcript: Transcript, samples_for, scor
     """Cut the audio around a candidate region once and adjudicate the part on it."""
     samples = samples_for(transcript.recording)
     window, start = cut_window(samples, cand.start_s, cand.end_s, options.adjudicate)
-    end = start + len(window) / 16000
+    end = start + len(window) / SAMPLE_RATE
     heard = heard_words_between(transcript, start, end)
     return adjudicate(text, heard, window, start, list(scorers), options.adjudicate,
                       span=(cand.start_s, cand.end_s))
