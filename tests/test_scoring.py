@@ -90,3 +90,12 @@ def test_score_with_alternatives_matches_the_two_calls(scorer, ctx):
     own, alts = scorer.score_with_alternatives(ctx, EDITED, k=3)
     assert np.allclose(own.logprobs, scorer.score(ctx, [EDITED])[0].logprobs, atol=1e-4)
     assert [a[0][0] for a in alts] == [a[0][0] for a in scorer.alternatives(ctx, EDITED, k=3)]
+
+
+def test_cached_cross_attention_gives_the_models_own_logits(scorer, ctx):
+    import torch
+
+    ids = torch.tensor([scorer.sot + scorer.tokens(TRUE)] * 2)
+    with torch.no_grad():
+        expected = scorer.model.logits(ids, ctx.features.expand(2, -1, -1))
+    assert torch.allclose(scorer._logits(ctx, ids), expected, atol=1e-3)
