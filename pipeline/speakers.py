@@ -21,6 +21,10 @@ dominant voice that answers everyone is ``Dispatcher``, the others ``Unit 1``,
 
 This module never decodes audio: callers pass 16 kHz mono float32 samples from
 :mod:`pipeline.audio`. It writes no files; :func:`to_rttm` returns text.
+
+It does not label sub-second transmissions ("Roger", "Copy") reliably: their embeddings
+sit nearer other voices than their own, and neither centring, tiling nor recording-path
+features (long-term spectrum, noise floor) fix that (``bench/bench_speakers.py``).
 """
 
 from __future__ import annotations
