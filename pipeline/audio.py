@@ -15,8 +15,9 @@ This stage turns a file into samples and samples into ``Transmission`` records:
   ``find_transmissions`` sets the threshold relative to the recording's own
   speech loudness, drops squelch tails and clicks, and pads what it keeps.
 * **Packing** groups consecutive transmissions into windows of up to 30 s
-  (``pack_windows``), builds each window's audio (``window_audio``) and maps a
-  time inside a window back to the recording (``Window.to_absolute``).
+  (``pack_windows``, which may look a few transmissions ahead to fill a window),
+  builds each window's audio (``window_audio``) and maps a time inside a window
+  back to the recording (``Window.to_absolute``).
 
 It does not transcribe, and it does not know about models.
 """
@@ -706,34 +707,54 @@ class Window:
 
 
 def pack_windows(
-    transmissions: list[Transmission], max_window_s: float = 30.0, gap_s: float = 0.5
+    transmissions: list[Transmission],
+    max_window_s: float = 30.0,
+    gap_s: float = 0.5,
+    lookahead: int = 1,
 ) -> list[Window]:
-    """Group consecutive transmissions into windows of at most ``max_window_s``.
+    """Group transmissions into windows of at most ``max_window_s``.
 
-    Greedy and in order: a transmission joins the current window if the
-    window, with a ``gap_s`` silence before it, still fits; a transmission
-    longer than ``max_window_s`` gets a window of its own (so
-    ``max_window_s=0`` gives one window per transmission).
+    Greedy and in order: a window starts with the earliest transmission not yet
+    packed and takes, while one fits with a ``gap_s`` silence before it, the first
+    that fits among the next ``lookahead`` unpacked ones (1: strictly consecutive;
+    more lets a short transmission fill the end of a window a long one would leave
+    mostly empty). A window's transmissions stay in time order. A transmission
+    longer than ``max_window_s`` gets a window of its own (so ``max_window_s=0``
+    gives one window per transmission).
 
     Args:
         transmissions: Transmissions in time order.
         max_window_s: Longest packed window in seconds.
         gap_s: Silence in seconds between two packed transmissions.
+        lookahead: How many of the next unpacked transmissions may fill a window.
 
     Returns:
-        Windows in time order; every transmission is in exactly one.
+        Windows in order of their first transmission; every transmission is in exactly one.
     """
+    left = list(range(len(transmissions)))
     windows: list[Window] = []
-    current = Window(gap_s=gap_s)
-    for index, tr in enumerate(transmissions):
-        offset = current.duration + gap_s if current.placements else 0.0
-        if current.placements and offset + tr.duration > max_window_s:
-            windows.append(current)
-            current, offset = Window(gap_s=gap_s), 0.0
-        current.placements.append(Placement(index, tr, offset))
-    if current.placements:
-        windows.append(current)
+    while left:
+        chosen = [left.pop(0)]
+        used = transmissions[chosen[0]].duration
+        while True:
+            fits = [i for i in left[:max(1, lookahead)]
+                    if used + gap_s + transmissions[i].duration <= max_window_s]
+            if not fits:
+                break
+            left.remove(fits[0])
+            chosen.append(fits[0])
+            used += gap_s + transmissions[fits[0]].duration
+        windows.append(_window(transmissions, chosen, gap_s))
     return windows
+
+
+def _window(transmissions: list[Transmission], chosen: list[int], gap_s: float) -> Window:
+    """A window of the chosen transmissions (indices in time order), ``gap_s`` apart."""
+    window, offset = Window(gap_s=gap_s), 0.0
+    for index in chosen:
+        window.placements.append(Placement(index, transmissions[index], offset))
+        offset += transmissions[index].duration + gap_s
+    return window
 
 
 def window_audio(samples: np.ndarray, window: Window, sr: int = SAMPLE_RATE) -> np.ndarray:

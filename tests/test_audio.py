@@ -385,6 +385,23 @@ def test_pack_windows_table(spans, max_s, expected):
     assert [[p.index for p in w.placements] for w in windows] == expected
 
 
+@pytest.mark.parametrize(
+    "lookahead,expected",
+    [
+        (1, [[0], [1, 2, 3]]),  # strictly consecutive: the second long one starts a window
+        (2, [[0, 2, 3], [1]]),  # the short ones after it fill the first window
+    ],
+)
+def test_pack_windows_lookahead_fills_the_end_of_a_window(lookahead, expected):
+    spans = trs((0, 20), (25, 45), (50, 55), (60, 62))
+    windows = audio.pack_windows(spans, 30.0, gap_s=0.5, lookahead=lookahead)
+    assert [[p.index for p in w.placements] for w in windows] == expected
+    for w in windows:  # offsets follow the window's own transmissions, in time order
+        assert [p.transmission.start for p in w.placements] == sorted(p.transmission.start
+                                                                      for p in w.placements)
+        assert w.duration <= 30.0
+
+
 def test_window_audio_and_mapping_back():
     x = np.zeros(10 * SR, np.float32)
     x[2 * SR : 3 * SR] = 0.5
