@@ -15,8 +15,10 @@ Packing several transmissions into one 30 s window is the caller's job
 :meth:`Engine.transcribe_batch` takes many windows at once: faster-whisper encodes
 and decodes ``DecodeOptions.batch_size`` windows per call (its
 ``BatchedInferencePipeline``, each window a clip of its own, so word times and
-probabilities stay per window), and decodes alone, with Whisper's temperature
-fallback, only the windows whose batched decode fails the thresholds.
+probabilities stay per window, with timestamp tokens so a window is cut into
+segments the guards judge one by one), and decodes alone, with Whisper's
+temperature fallback, only the windows whose batched decode fails the thresholds
+(or hands them back undecided, for the caller to split).
 openai-whisper decodes windows one after another. Engines do not segment audio,
 store results or know about quotes.
 """
@@ -177,15 +179,37 @@ def _filler(segment: Segment, text: str, options: DecodeOptions) -> str | None:
 
 
 def drop_hallucinations(segments: Iterable[Segment], options: DecodeOptions) -> list[Segment]:
-    """Keep the segments :func:`is_hallucination` passes; log the others."""
+    """Keep the segments :func:`is_hallucination` passes and that are not part of a
+    repetition loop across segments (:func:`looping_segments`); log the others."""
+    segments = list(segments)
+    looping = looping_segments(segments, options.max_repeats)
     kept = []
-    for seg in segments:
+    for n, seg in enumerate(segments):
         reason = is_hallucination(seg, options)
+        if n in looping:
+            reason = reason or f"repetition loop: {seg.text.strip()!r} {looping[n]} segments in a row"
         if reason:
             logger.info("dropped %.2f-%.2f s %r: %s", seg.start, seg.end, seg.text, reason)
         else:
             kept.append(seg)
     return kept
+
+
+def looping_segments(segments: Sequence[Segment], max_repeats: int) -> dict[int, int]:
+    """Segments in a run of more than ``max_repeats`` with the same words, index -> run length.
+
+    With timestamp tokens Whisper cuts a loop into one short segment per repeat
+    ("Okay." "Okay." ...), which the in-segment check cannot see.
+    """
+    keys = [" ".join(re.findall(r"[\w'-]+", s.text.lower())) for s in segments]
+    out: dict[int, int] = {}
+    start = 0
+    for n in range(1, len(keys) + 1):
+        if n == len(keys) or keys[n] != keys[start]:
+            if n - start > max_repeats and keys[start]:
+                out.update(dict.fromkeys(range(start, n), n - start))
+            start = n
+    return out
 
 
 # --------------------------------------------------------------------------- records
@@ -236,6 +260,13 @@ def _needs_fallback(segments: Sequence[Segment], options: DecodeOptions) -> bool
     return False
 
 
+def _clip_of(seek: int, starts: np.ndarray) -> int:
+    """Index of the clip a batched segment came from, by its ``seek`` (the clip's start in
+    10 ms frames, rounded down); a segment's own start is rounded to 10 ms too, and can
+    fall a few ms before its clip's start, in the clip before it."""
+    return int(np.argmin(np.abs(starts * 100 - seek)))
+
+
 def usable_cpus() -> int:
     """CPU cores this process may run on (CTranslate2 otherwise starts 4 threads)."""
     try:
@@ -279,8 +310,8 @@ class Engine(ABC):
         segments = list(self._decode(audio, options, clips))
         return drop_hallucinations(segments, options) if options.guard else segments
 
-    def transcribe_batch(self, windows: Sequence[np.ndarray],
-                         options: DecodeOptions) -> list[list[Segment]]:
+    def transcribe_batch(self, windows: Sequence[np.ndarray], options: DecodeOptions,
+                         fallback: bool = True, timestamps: bool = True) -> list[list[Segment] | None]:
         """Transcribe several windows; one list of segments per window.
 
         The default decodes them one after another; a batched backend overrides it.
@@ -288,9 +319,16 @@ class Engine(ABC):
         Args:
             windows: float32 mono samples at 16 kHz, each at most 30 s.
             options: Decoding options and guards.
+            fallback: Decode a window that fails Whisper's thresholds again, hotter
+                (as :meth:`transcribe` does); False gives None for it instead, so
+                the caller can split it (a backend without a batched first pass
+                always falls back).
+            timestamps: Predict timestamp tokens in the batched pass, so a window comes
+                back as Whisper's segments; False gives one segment per window (fine for
+                a window holding one transmission). Sequential decoding always predicts them.
 
         Returns:
-            Per window, what :meth:`transcribe` returns for it.
+            Per window, what :meth:`transcribe` returns for it (or None, above).
         """
         return [self.transcribe(window, options) for window in windows]
 
@@ -328,28 +366,36 @@ class FasterWhisperEngine(Engine):
                                     compute_type=self.compute_type, cpu_threads=self.threads)
         self._batched = None
 
-    def transcribe_batch(self, windows, options):
+    def transcribe_batch(self, windows, options, fallback=True, timestamps=True):
         """Decode ``options.batch_size`` windows per model call; see :class:`Engine`.
 
         Each window is one clip of the batched pipeline, decoded at the first
-        temperature without timestamp tokens; words keep their own times and
-        probabilities. A window whose decode fails Whisper's thresholds (compression
-        ratio, or low log-probability on a window that is not silent) is decoded
-        again alone, through the temperature fallback, as :meth:`transcribe` would.
+        temperature, with timestamp tokens unless ``timestamps`` is False (so a packed
+        window comes back as Whisper's segments, each judged by the guards on its
+        own, not as one segment kept or dropped whole); words keep their own times
+        and probabilities. A window whose decode fails Whisper's thresholds
+        (compression ratio, or low log-probability on a window that is not silent)
+        is decoded again alone, through the temperature fallback, as
+        :meth:`transcribe` would, or given back as None when ``fallback`` is False.
         """
         if options.batch_size <= 1 or not windows:
-            return super().transcribe_batch(windows, options)
+            return super().transcribe_batch(windows, options, fallback, timestamps)
         windows = [np.ascontiguousarray(w, dtype=np.float32) for w in windows]
-        out = []
-        for window, segments in zip(windows, self._decode_batched(windows, options), strict=True):
+        out: list[list[Segment] | None] = []
+        decoded = self._decode_batched(windows, options, timestamps)
+        for window, segments in zip(windows, decoded, strict=True):
             if _needs_fallback(segments, options):
+                if not fallback:
+                    out.append(None)
+                    continue
                 logger.debug("window of %.1f s fails the thresholds batched: decoding it alone",
                              len(window) / SAMPLE_RATE)
                 segments = list(self._decode(window, options, None))
             out.append(drop_hallucinations(segments, options) if options.guard else segments)
         return out
 
-    def _decode_batched(self, windows: list[np.ndarray], options: DecodeOptions):
+    def _decode_batched(self, windows: list[np.ndarray], options: DecodeOptions,
+                        timestamps: bool = True):
         """Segments per window from one pass of the batched pipeline, window times."""
         from faster_whisper import BatchedInferencePipeline
 
@@ -365,11 +411,11 @@ class FasterWhisperEngine(Engine):
         kwargs["temperature"] = options.temperature[0]
         segments, _info = self._batched.transcribe(
             np.concatenate(windows), **kwargs, clip_timestamps=clips,
-            batch_size=options.batch_size, without_timestamps=True, vad_filter=False,
+            batch_size=options.batch_size, without_timestamps=not timestamps, vad_filter=False,
         )
         per_window: list[list[Segment]] = [[] for _ in windows]
         for s in segments:
-            n = int(np.searchsorted(starts, s.start + 0.001, side="right")) - 1
+            n = _clip_of(s.seek, starts)
             at = starts[n]
             words = [(w.start - at, w.end - at, w.word, w.probability) for w in (s.words or [])]
             per_window[n].append(make_segment(s.start - at, s.end - at, s.text, words,

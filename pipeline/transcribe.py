@@ -8,7 +8,9 @@ instead of padding; the windows go to the engine ``decode.batch_size`` at a time
 audio built only for the batch in hand, and every word is mapped back to its
 absolute time in the recording. A Whisper segment that spans
 two packed transmissions is split at the transmission boundary, so every
-``Segment`` belongs to exactly one transmission.
+``Segment`` belongs to exactly one transmission. A transmission a packed window
+gives no words (Whisper stops early after a change of voice or channel, or a guard
+drops the segment holding it) is decoded again alone (``decode_windows``).
 
 Nothing here decodes files twice or loads models: the caller passes samples and
 an engine.
@@ -44,6 +46,14 @@ class TranscribeOptions:
     """Pack consecutive transmissions into windows of up to ``max_window_s``."""
     max_window_s: float = 30.0
     """Longest packed window in seconds (Whisper's input length)."""
+    gap_s: float = 0.5
+    """Silence in seconds between two packed transmissions (shorter made Whisper stop
+    early in more windows: 0.3 s missed 28 transmissions of 119 on the bench, 0.5 s 16)."""
+    lookahead: int = 1
+    """How many of the next transmissions may fill the end of a packed window
+    (``audio.pack_windows``); 1 packs strictly consecutive transmissions. On the bench
+    5 packed 19 windows instead of 20, but Whisper then missed 27 transmissions instead
+    of 16 (a short one pulled to a window's end is the one it skips): more windows in all."""
 
     def fingerprint(self) -> dict:
         """The options as plain data, for the workspace key."""
@@ -64,28 +74,88 @@ def transcribe_samples(
         The transmissions and the segments, segment ids counted from 0, times absolute.
     """
     transmissions = audio.find_transmissions(samples, options.segment)
-    max_window = options.max_window_s if options.pack else 0.0
-    windows = audio.pack_windows(transmissions, max_window_s=max_window)
-    segments: list[Segment] = []
-    size = max(1, options.decode.batch_size)
-    for first in range(0, len(windows), size):
-        batch = windows[first:first + size]
-        decoded = _transcribe_windows(engine, [audio.window_audio(samples, w) for w in batch],
-                                      options.decode)
-        for window, window_segments in zip(batch, decoded, strict=True):
-            for seg in window_segments:
-                segments.extend(_unpack(seg, window))
+    windows = plan_windows(transmissions, options)
+    segments = decode_windows(samples, windows, engine, options.decode)
     segments.sort(key=lambda s: s.start)
     for n, seg in enumerate(segments):
         seg.segment_id = n
     return transmissions, segments
 
 
-def _transcribe_windows(engine: Engine, audios: list[np.ndarray], decode) -> list[list[Segment]]:
-    """One list of window-relative segments per window, batched where the engine can."""
+def plan_windows(transmissions: list[Transmission], options: TranscribeOptions) -> list[audio.Window]:
+    """The windows ``transcribe_samples`` decodes first: packed, or one per transmission."""
+    if not options.pack:
+        return audio.pack_windows(transmissions, max_window_s=0.0)
+    return audio.pack_windows(transmissions, options.max_window_s, options.gap_s, options.lookahead)
+
+
+def decode_windows(samples: np.ndarray, windows: list[audio.Window], engine: Engine,
+                   decode: DecodeOptions) -> list[Segment]:
+    """Transcribe windows into segments with absolute times, one transmission each.
+
+    Packed windows go first, ``decode.batch_size`` at a time, with timestamp tokens
+    and without the temperature fallback. Whisper often ends a packed window early
+    (after a change of voice or channel it takes the rest for silence) or a guard
+    drops a segment; a transmission left without words, or the one the decoding
+    stopped inside of, is then decoded alone, fallback included, exactly as
+    ``--no-pack`` decodes it. So packing never loses a transmission that decoding it
+    alone would have kept; the price is the extra windows, logged.
+    """
+    size = max(1, decode.batch_size)
+    packed = [w for w in windows if len(w.placements) > 1]
+    alone = [w for w in windows if len(w.placements) == 1]
+    segments: list[Segment] = []
+    for first in range(0, len(packed), size):
+        batch = packed[first:first + size]
+        decoded = _transcribe_windows(engine, samples, batch, decode, packed=True)
+        for window, window_segments in zip(batch, decoded, strict=True):
+            again = _missed(window, window_segments or [])
+            segments += [p for seg in window_segments or [] for p in _unpack(seg, window)
+                         if p.transmission_id not in again]
+            alone += [_alone(window.placements[n]) for n in again.values()]
+    log.info("%d windows packed, then %d decoded alone (%d transmissions the packed missed)",
+             len(packed), len(alone), len(alone) - (len(windows) - len(packed)))
+    alone.sort(key=lambda w: w.start)
+    for first in range(0, len(alone), size):
+        batch = alone[first:first + size]
+        decoded = _transcribe_windows(engine, samples, batch, decode, packed=False)
+        for window, window_segments in zip(batch, decoded, strict=True):
+            segments += [p for seg in window_segments for p in _unpack(seg, window)]
+    return segments
+
+
+STOPPED_S = 1.0
+"""A packed window's decoding counts as stopped inside a transmission when its last word
+ends more than this before the transmission does."""
+
+
+def _missed(window: audio.Window, segments: list[Segment]) -> dict[int, int]:
+    """Transmissions of a decoded packed window to decode again alone, index -> placement.
+
+    Those that got no words, and the one the decoding stopped inside of, if any
+    (segments stand in for words when there are no word times).
+    """
+    spans = [w for seg in segments for w in seg.words] or segments
+    stop = max((x.end for x in spans), default=0.0)
+    got = {window.placement_at((x.start + x.end) / 2).index for x in spans}
+    return {p.index: n for n, p in enumerate(window.placements)
+            if p.index not in got or p.offset < stop < p.end_offset - STOPPED_S}
+
+
+def _alone(placement: audio.Placement) -> audio.Window:
+    """A window holding one transmission."""
+    return audio.Window([audio.Placement(placement.index, placement.transmission, 0.0)])
+
+
+def _transcribe_windows(engine: Engine, samples: np.ndarray, windows: list[audio.Window],
+                        decode: DecodeOptions, packed: bool) -> list[list[Segment] | None]:
+    """Window-relative segments per window, batched where the engine can (the audio is
+    built for these windows only). Packed: timestamp tokens, and None for a window that
+    fails the thresholds; alone: one segment per window, temperature fallback."""
+    audios = [audio.window_audio(samples, w) for w in windows]
     batched = getattr(engine, "transcribe_batch", None)
     if batched is not None:
-        return batched(audios, decode)
+        return batched(audios, decode, fallback=not packed, timestamps=packed)
     return [engine.transcribe(a, decode) for a in audios]
 
 
