@@ -9,7 +9,9 @@ When the batch will be labelled with speakers, the worker that decoded a recordi
 also embeds the voices of its speech (``Voices``) and the workspace stores them, so
 ``label_speakers`` clusters the batch from stored embeddings and decodes nothing
 again; only recordings without stored voices (transcribed in an earlier run) are
-decoded for it. Nothing holds a batch's audio in memory.
+decoded for it. Nothing holds a batch's audio in memory, except an ``AudioCache`` of a
+few recordings when the caller gives one (``verify`` does, to cut quote windows from
+the samples decoded for transcription; worker processes of ``jobs > 1`` cannot share it).
 """
 
 from __future__ import annotations
@@ -172,6 +174,7 @@ def run_batch(
     progress: bool = False,
     engine=None,
     speakers=None,
+    samples_for=None,
 ) -> BatchSummary:
     """Transcribe every recording under ``paths`` that the workspace lacks.
 
@@ -187,6 +190,10 @@ def run_batch(
         speakers: ``speakers.SpeakerOptions`` when the batch will be labelled
             (``label_speakers``): each worker then embeds the voices of the
             recordings it decodes, and the workspace keeps them.
+        samples_for: Decodes a recording for transcription when the work stays in
+            this process (an ``AudioCache``, so a later stage, such as ``verify``
+            cutting quote windows, reuses the samples instead of decoding again);
+            worker processes decode with ``audio.load_audio``.
 
     Returns:
         A summary with every successful transcript and every failure.
@@ -200,7 +207,7 @@ def run_batch(
             summary.cached += 1
         else:
             todo.append(job)
-    for job, result in _run(todo, options, jobs, threads, progress, engine, speakers):
+    for job, result in _run(todo, options, jobs, threads, progress, engine, speakers, samples_for):
         if isinstance(result, Failure):
             log.warning("skipped %s: %s", result.recording, result.reason)
             workspace.mark_failed(result)
@@ -220,14 +227,14 @@ def run_batch(
 
 
 def _run(todo: list[Job], options, jobs: int, threads: int, progress: bool, engine,
-         speakers=None) -> Iterator:
+         speakers=None, samples_for=None) -> Iterator:
     """Yield ``(job, (Transcript, Voices | None) | Failure)`` as recordings finish."""
     from tqdm import tqdm
 
     bar = tqdm(total=len(todo), unit="rec", desc="transcribing", disable=not progress or not todo)
     parallel = engine is None and jobs > 1 and len(todo) > 1
     if not parallel:
-        _init_worker(options, threads, engine, speakers)
+        _init_worker(options, threads, engine, speakers, samples_for)
         results = map(_work, todo)
     else:
         per_job_threads = threads or max(1, (os.cpu_count() or 1) // jobs)
@@ -256,19 +263,21 @@ _OPTIONS: TranscribeOptions | None = None
 _SPEAKERS = None
 _ENCODER = None
 _THREADS = 0
+_DECODE = None
 
 
-def _init_worker(options: TranscribeOptions, threads: int, engine=None, speakers=None) -> None:
-    """Set the process's engine (the one given, or loaded once per model and engine)
-    and whether its recordings' voices are embedded."""
+def _init_worker(options: TranscribeOptions, threads: int, engine=None, speakers=None,
+                 samples_for=None) -> None:
+    """Set the process's engine (the one given, or loaded once per model and engine),
+    whether its recordings' voices are embedded, and how recordings are decoded."""
     from pipeline.engines import load_engine
 
-    global _ENGINE, _OPTIONS, _SPEAKERS, _THREADS
+    global _ENGINE, _OPTIONS, _SPEAKERS, _THREADS, _DECODE
     if engine is not None:
         _ENGINE = engine
     elif _ENGINE is None or (_ENGINE.name, _ENGINE.model) != (options.engine, options.model):
         _ENGINE = load_engine(options.model, options.engine, threads=threads)
-    _OPTIONS, _SPEAKERS, _THREADS = options, speakers, threads
+    _OPTIONS, _SPEAKERS, _THREADS, _DECODE = options, speakers, threads, samples_for
 
 
 def _encoder():
@@ -297,7 +306,7 @@ def _work(job: Job) -> tuple[Transcript, Voices | None] | Failure:
     """Decode and transcribe one recording (and embed its voices when speakers are
     wanted); a bad file becomes a ``Failure``."""
     try:
-        samples = audio.load_audio(job.recording)
+        samples = (_DECODE or audio.load_audio)(job.recording)
         transcript = transcribe_file(job.recording, samples, job.sha256, _ENGINE, _OPTIONS)
         voices = None
         if _SPEAKERS is not None and transcript.transmissions:
@@ -449,10 +458,19 @@ def last_turns(workspace: Workspace) -> dict[str, list]:
 
 
 class AudioCache:
-    """Decoded samples of the last few recordings, so a stage never decodes twice in a row."""
+    """Decoded samples of the last few recordings, so a stage never decodes twice in a row.
+
+    Called with a recording, it returns its samples (``audio.load_audio``), decoding
+    only recordings it does not hold; it holds the ``size`` most recently used. Given
+    to ``run_batch`` and then to ``verify``, the recordings just transcribed are cut
+    into quote windows without a second decode.
+    """
 
     def __init__(self, size: int = 4):
         self.size = size
+        """Most recordings held (a 30 min recording is 115 MB of samples)."""
+        self.decoded = 0
+        """Recordings decoded so far (a miss each)."""
         self._items: dict[str, object] = {}
 
     def __call__(self, recording: str):
@@ -460,6 +478,7 @@ class AudioCache:
             self._items[recording] = self._items.pop(recording)
         else:
             self._items[recording] = audio.load_audio(recording)
+            self.decoded += 1
             while len(self._items) > self.size:
                 self._items.pop(next(iter(self._items)))
         return self._items[recording]

@@ -85,7 +85,8 @@ def _run_batch(paths, out_dir, options, jobs, threads, quiet, speakers, samples_
     workspace = Workspace(out_dir)
     try:
         summary = run_batch(paths, options, workspace, jobs=jobs, threads=threads,
-                            progress=not quiet, speakers=speakers[0] if speakers else None)
+                            progress=not quiet, speakers=speakers[0] if speakers else None,
+                            samples_for=samples_for)
         if speakers is not None and summary.transcripts:
             label_speakers(summary.transcripts, workspace, *speakers, samples_for=samples_for)
     except (FileNotFoundError, ModelError, ValueError) as e:

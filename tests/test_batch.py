@@ -3,11 +3,11 @@
 from pathlib import Path
 
 import pytest
+from conftest import FakeEngine
 
 from pipeline.batch import find_recordings, run_batch
 from pipeline.transcribe import TranscribeOptions
 from pipeline.workspace import Workspace
-from tests.conftest import FakeEngine
 
 
 def test_find_recordings_recurses_and_keeps_given_files(batch_dir, tmp_path):
@@ -107,3 +107,37 @@ def test_stored_voices_cluster_as_diarize_batch_does():
     voices = Voices.from_bytes(embed_voices(samples, transcript, options, encoder).to_bytes())
     assert cluster_voices(["call"], [voices], options) == \
         speakers.diarize_batch([("call", samples, spans)], options, encoder)
+
+
+def test_samples_decoded_to_transcribe_are_reused_from_the_cache(batch_dir, tmp_path, monkeypatch):
+    from pipeline import audio
+    from pipeline.batch import AudioCache
+
+    decoded: list[str] = []
+    load_audio = audio.load_audio
+
+    def counting(path, *args, **kwargs):
+        decoded.append(str(path))
+        return load_audio(path, *args, **kwargs)
+
+    monkeypatch.setattr(audio, "load_audio", counting)
+    cache = AudioCache()
+    with Workspace(tmp_path / "out") as ws:
+        summary = run_batch([batch_dir], TranscribeOptions(), ws, engine=FakeEngine(),
+                            samples_for=cache)
+    good = [t.recording for t in summary.transcripts]
+    for rec in good:  # what verify does next: cut quote windows from the samples
+        assert len(cache(rec)) > 0
+    assert sorted(decoded) == sorted(find_recordings([batch_dir]))  # each once, bad ones too
+    assert cache.decoded == 2
+
+
+def test_audio_cache_keeps_the_most_recently_used(batch_dir, monkeypatch):
+    from pipeline import audio
+    from pipeline.batch import AudioCache
+
+    monkeypatch.setattr(audio, "load_audio", lambda path: path)
+    cache = AudioCache(size=2)
+    for rec in ["a", "b", "a", "c", "a", "b"]:
+        assert cache(rec) == rec
+    assert cache.decoded == 4  # a, b, c, then b again (evicted by c)

@@ -4,9 +4,9 @@ import csv
 
 import pytest
 from click.testing import CliRunner
+from conftest import FakeEngine
 
 from pipeline import cli as cli_module
-from tests.conftest import FakeEngine
 
 
 @pytest.fixture
@@ -110,8 +110,9 @@ def test_quotes_prints_a_reviewable_csv_that_feeds_back(tmp_path):
 
 def test_verify_writes_quote_tables(runner, batch_dir, tmp_path, monkeypatch):
     """Plumbing only: the judge is stubbed (real verdicts: test_adjudicate, test_verify)."""
+    from test_verify import fake_adjudicate
+
     from pipeline import verify
-    from tests.test_verify import fake_adjudicate
 
     monkeypatch.setattr(verify, "load_scorers", lambda options: [object()])
     monkeypatch.setattr(verify, "adjudicate", fake_adjudicate("verbatim"))
@@ -129,3 +130,30 @@ def test_verify_writes_quote_tables(runner, batch_dir, tmp_path, monkeypatch):
     words = list(csv.DictReader(open(out / "quote_words.csv", encoding="utf-8")))
     assert [w["word"] for w in words] == ["ten", "four", "dispatch"]
     assert "1 verbatim, 1 not_found" in result.output
+
+
+def test_verify_decodes_each_recording_once(runner, batch_dir, tmp_path, monkeypatch):
+    """The samples decoded to transcribe are the ones quote windows are cut from."""
+    from test_verify import fake_adjudicate
+
+    from pipeline import audio, verify
+
+    decoded: list[str] = []
+    load_audio = audio.load_audio
+
+    def counting(path, *args, **kwargs):
+        decoded.append(str(path))
+        return load_audio(path, *args, **kwargs)
+
+    monkeypatch.setattr(audio, "load_audio", counting)
+    monkeypatch.setattr(verify, "load_scorers", lambda options: [object()])
+    monkeypatch.setattr(verify, "adjudicate", fake_adjudicate("verbatim"))
+    quotes = tmp_path / "q.csv"
+    quotes.write_text("quote_id,source,text\nmine-1,memo,ten four dispatch\n")
+    recordings = [str(batch_dir / "a.wav"), str(batch_dir / "night" / "b.wav")]
+    result = runner.invoke(cli_module.cli, ["verify", "--quotes", str(quotes), *recordings,
+                                            "--out", str(tmp_path / "out"), "--quiet",
+                                            "--no-speakers"])
+    assert result.exit_code == 0, result.output
+    assert "1 verbatim" in result.output  # a quote window was cut from the samples
+    assert sorted(decoded) == sorted(recordings)
