@@ -15,7 +15,11 @@ model (``--model``), same beam size, threads pinned:
 2. against openai-whisper's ``whisper.transcribe`` on the whole file: bar at least
    5x. On long recordings openai-whisper runs on the first ``--openai-minutes``
    only and its time is extrapolated per second of audio (said in the output).
-3. padding waste, (windows x 30 s) / seconds of speech (transmissions): bar 1.2.
+3. padding waste, (windows x 30 s) / seconds of speech (transmissions): bar 1.2, the
+   windows being those the pipeline packs (``transcribe.plan_windows``). Beside it, the
+   same ratio over every window the pipeline decoded: the packed ones plus the
+   transmissions it decoded again alone because Whisper ended a packed window early
+   (read from the pipeline's log), which is what the encoder really paid for.
 4. segmentation: ``audio.detect_nonsilent`` against ``pydub.silence.detect_nonsilent``
    on the same audio with the same arguments (``--segment-minutes``, since pydub
    takes minutes on 30): bar 100x.
@@ -40,6 +44,7 @@ import argparse
 import csv
 import datetime
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -146,16 +151,19 @@ def timed(fn, *args, **kwargs):
 # --------------------------------------------------------------------------- runs
 
 
-def run_pipeline(wav: Path, out: Path, args) -> tuple[float, float]:
-    """``dispatch transcribe`` in a subprocess: (wall seconds, peak RSS in GB)."""
-    cmd = [sys.executable, "-m", "pipeline", "transcribe", str(wav), "--out", str(out),
+def run_pipeline(wav: Path, out: Path, args) -> tuple[float, float, tuple[int, int]]:
+    """``dispatch -v transcribe`` in a subprocess: (wall seconds, peak RSS in GB,
+    (windows packed, windows decoded alone) from its log)."""
+    cmd = [sys.executable, "-m", "pipeline", "-v", "transcribe", str(wav), "--out", str(out),
            "--model", args.model, "--beam-size", str(args.beam_size),
            "--threads", str(args.threads), "--quiet"]
     started = time.perf_counter()
-    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    done = subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, peak_kb / 1024 / 1024
+    found = re.search(r"(\d+) windows packed, then (\d+) decoded alone", done.stderr)
+    return wall, peak_kb / 1024 / 1024, (int(found[1]), int(found[2]))
 
 
 def pipeline_transcript(out: Path):
@@ -312,7 +320,7 @@ def main() -> None:
         samples = audio.load_audio(wav)  # what the pipeline sees (16-bit)
         log = lambda m: print(f"  .. {m}", file=sys.stderr, flush=True)  # noqa: E731
         log("pipeline (subprocess)")
-        pipe_s, peak_gb = run_pipeline(wav, Path(tmp) / "out", args)
+        pipe_s, peak_gb, (packed_n, alone_n) = run_pipeline(wav, Path(tmp) / "out", args)
         transcript = pipeline_transcript(Path(tmp) / "out")
         pipe_text = " ".join(s.text for s in transcript.segments)
         log(f"pipeline {pipe_s:.1f} s; plain faster-whisper")
@@ -331,7 +339,9 @@ def main() -> None:
         log("adjudicate")
         per_quote, judged, judge_load = adjudicate_quotes(transcript, samples, lines,
                                                           args.adjudicate)
-    windows = audio.pack_windows(transcript.transmissions)
+    from pipeline.transcribe import TranscribeOptions, plan_windows
+
+    windows = plan_windows(transcript.transmissions, TranscribeOptions())
     speech_tx = sum(t.duration for t in transcript.transmissions)
     ref = ref_text(lines)
 
@@ -353,7 +363,13 @@ def main() -> None:
     row("2 transcribe vs openai-whisper*", pipe_s, oa_s, r2, ">= 5x", r2 >= 5)
     waste = len(windows) * 30.0 / speech_tx
     say(f"{'3 padding (windows x 30 s / speech)':34s} {len(windows) * 30.0:9.1f}s "
-        f"{speech_tx:9.1f}s {waste:9.3g} {'<= 1.2':>8s}  {'yes' if waste <= 1.2 else 'NO'}")
+        f"{speech_tx:9.1f}s {waste:9.3g} {'<= 1.2':>8s}  {'yes' if waste <= 1.2 else 'NO'}"
+        f"   ({len(windows)} windows packed)")
+    decoded_n = packed_n + alone_n
+    say(f"{'3 same, every window decoded':34s} {decoded_n * 30.0:9.1f}s {speech_tx:9.1f}s "
+        f"{decoded_n * 30.0 / speech_tx:9.3g} {'':>8s}      ({packed_n} packed + {alone_n} "
+        f"transmissions decoded alone, {alone_n - len([w for w in windows if len(w.placements) == 1])}"
+        f" of them missed by a packed window)")
     r4 = pydub_s / ours_s
     row(f"4 segmentation vs pydub ({seg_min:g} min)", ours_s, pydub_s, r4, ">= 100x", r4 >= 100)
     share = locate_s / pipe_s
