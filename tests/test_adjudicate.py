@@ -9,11 +9,13 @@ import pytest
 from pipeline.adjudicate import (
     AdjudicateOptions,
     _align,
+    _digit_variants,
     _evidence,
     _render,
     _same_sound,
     _Side,
     _split_edges,
+    _token_kind,
     _unheard_runs,
     adjudicate,
     compare_versions,
@@ -162,3 +164,67 @@ def test_homophones_are_no_alternative(a, b, same):
 ])
 def test_split_edges(quote, runs, expected):
     assert _split_edges(_Side.of(quote.split()), runs) == expected
+
+
+# --------------------------------------------------------------------------- radio
+
+RADIO = Path(__file__).resolve().parents[1] / "audio_samples" / "dispatch-channel.mp3"
+
+
+@pytest.fixture(scope="module")
+def radio():
+    """The re-enacted dispatch channel and tiny.en's words over it (as the benchmark hears it)."""
+    from pipeline.audio import load_audio
+    from pipeline.engines import DecodeOptions, load_engine
+
+    samples = load_audio(RADIO)
+    segments = load_engine("tiny.en").transcribe(samples, DecodeOptions(beam_size=5))
+    return samples, [w for s in segments for w in s.words]
+
+
+def judge_radio(radio, scorers, start, end, quote):
+    key = ("radio", quote, start)
+    if key not in _judged:
+        _judged[key] = _judge(radio, scorers, start, end, quote)
+    return _judged[key]
+
+
+@pytest.mark.parametrize("start,end,edited", [
+    (141.459, 143.019, "Ten four, eight forty-three."),  # one digit away: 833 is the alternative
+    (120.617, 122.607, "Eight twelve, they're turning around."),  # the judge's own word, We're
+    (15.035, 16.965, "Nine twelve, we're on the way."),  # a unit number at a clipped edge
+])
+def test_radio_misquote_is_never_confirmed(radio, scorers, start, end, edited):
+    assert judge_radio(radio, scorers, start, end, edited).verdict not in CONFIRMED
+
+
+def test_word_beside_a_clipped_edge_is_contradicted_by_the_judges_own_word(radio, scorers):
+    # the transmission starts clipped (manifest note); "they're" is tested against the
+    # judge's likeliest token in its place, "We're", not only against what was misheard
+    j = judge_radio(radio, scorers, 120.617, 122.607, "Eight twelve, they're turning around.")
+    assert j.verdict == "misquote"
+    assert any('says "we\'re"' in d.lower() and "they're" in d for d in j.differences)
+
+
+def test_unit_number_at_the_edge_is_confirmed_against_every_number_one_digit_away(radio, scorers):
+    # the recognisers write "8th, well" / "Hey well"; of 812's neighbours the audio favours 812
+    j = judge_radio(radio, scorers, 15.035, 16.965, "Eight twelve, we're on the way.")
+    assert j.verdict in CONFIRMED
+    assert any("clipped" in d for d in j.differences) and j.confidence <= 0.75
+
+
+@pytest.mark.parametrize("token,variants", [
+    (" 8", [" 0", " 1", " 2", " 3", " 4", " 5", " 6", " 7", " 9"]),
+    ("43", ["03", "13", "23", "33", "53", "63", "73", "83", "93",
+            "40", "41", "42", "44", "45", "46", "47", "48", "49"]),
+])
+def test_digit_variants(token, variants):
+    assert _digit_variants(token) == variants
+
+
+@pytest.mark.parametrize("token,kind", [
+    (" they", "word"), (" 8", "digits start"), ("43", "digits"), ("'re", None), ("ed", None),
+    (",", None),
+])
+def test_token_kind(token, kind):
+    assert _token_kind(token) == kind
