@@ -19,7 +19,7 @@ an engine.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -97,13 +97,15 @@ def decode_windows(samples: np.ndarray, windows: list[audio.Window], engine: Eng
     and without the temperature fallback. Whisper often ends a packed window early
     (after a change of voice or channel it takes the rest for silence) or a guard
     drops a segment; a transmission left without words, or the one the decoding
-    stopped inside of, is then decoded alone, fallback included, exactly as
-    ``--no-pack`` decodes it. So packing never loses a transmission that decoding it
-    alone would have kept; the price is the extra windows, logged.
+    stopped inside of, is then decoded alone, at the first temperature: on the
+    bench the fallback on these cost 15 s of 55 and changed no word error (0.486
+    with it, 0.485 without; what it retries is hard audio that comes back as other
+    wrong words). Windows of one transmission (``--no-pack``, or longer than a
+    window) are decoded alone with the fallback. The extra windows are logged.
     """
     size = max(1, decode.batch_size)
     packed = [w for w in windows if len(w.placements) > 1]
-    alone = [w for w in windows if len(w.placements) == 1]
+    missed: list[audio.Window] = []
     segments: list[Segment] = []
     for first in range(0, len(packed), size):
         batch = packed[first:first + size]
@@ -112,12 +114,23 @@ def decode_windows(samples: np.ndarray, windows: list[audio.Window], engine: Eng
             again = _missed(window, window_segments or [])
             segments += [p for seg in window_segments or [] for p in _unpack(seg, window)
                          if p.transmission_id not in again]
-            alone += [_alone(window.placements[n]) for n in again.values()]
+            missed += [_alone(window.placements[n]) for n in again.values()]
+    single = [w for w in windows if len(w.placements) == 1]
     log.info("%d windows packed, then %d decoded alone (%d transmissions the packed missed)",
-             len(packed), len(alone), len(alone) - (len(windows) - len(packed)))
-    alone.sort(key=lambda w: w.start)
-    for first in range(0, len(alone), size):
-        batch = alone[first:first + size]
+             len(packed), len(single) + len(missed), len(missed))
+    segments += _decode_alone(engine, samples, single, decode)
+    segments += _decode_alone(engine, samples, missed, replace(decode, temperature=decode.temperature[:1]))
+    return segments
+
+
+def _decode_alone(engine: Engine, samples: np.ndarray, windows: list[audio.Window],
+                  decode: DecodeOptions) -> list[Segment]:
+    """Segments of windows holding one transmission each, in time order, batched."""
+    windows = sorted(windows, key=lambda w: w.start)
+    size = max(1, decode.batch_size)
+    segments: list[Segment] = []
+    for first in range(0, len(windows), size):
+        batch = windows[first:first + size]
         decoded = _transcribe_windows(engine, samples, batch, decode, packed=False)
         for window, window_segments in zip(batch, decoded, strict=True):
             segments += [p for seg in window_segments for p in _unpack(seg, window)]
