@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline import locate
 from pipeline import text as textmod
 from pipeline.audio import SAMPLE_RATE
 from pipeline.records import Word
@@ -208,37 +209,13 @@ class _Side:
     """Normalised tokens."""
     word_of: list[int]
     """For each token, the index of its word."""
+    tokens: list[textmod.Token] = field(default_factory=list)
+    """The normalised tokens themselves (what ``toks`` holds the text of)."""
 
     @classmethod
     def of(cls, words: list[str]) -> _Side:
         kept = [t for t in textmod.tokens_from_strings(words) if not textmod.is_filler(t)]
-        return cls(words, [t.text for t in kept], [t.index for t in kept])
-
-
-def _align(a: list[str], b: list[str]) -> list[tuple[int | None, int | None]]:
-    """Align ``a`` inside ``b`` (free gaps at ``b``'s ends): pairs of indices or None."""
-    n, m = len(a), len(b)
-    extra = 0.6  # a heard word inside the quote costs less than a quote word unheard
-    cost = np.zeros((n + 1, m + 1))
-    cost[1:, 0] = np.arange(1, n + 1)
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            sub = cost[i - 1, j - 1] + (0 if a[i - 1] == b[j - 1] else 1)
-            cost[i, j] = min(sub, cost[i - 1, j] + 1, cost[i, j - 1] + extra)
-    j_end = int(np.argmin(cost[n])) if n else 0
-    pairs: list[tuple[int | None, int | None]] = []
-    i, j = n, j_end
-    while i > 0:
-        if j > 0 and np.isclose(cost[i, j], cost[i - 1, j - 1] + (0 if a[i - 1] == b[j - 1] else 1)):
-            pairs.append((i - 1, j - 1))
-            i, j = i - 1, j - 1
-        elif np.isclose(cost[i, j], cost[i - 1, j] + 1):
-            pairs.append((i - 1, None))
-            i -= 1
-        else:
-            pairs.append((None, j - 1))
-            j -= 1
-    return pairs[::-1]
+        return cls(words, [t.text for t in kept], [t.index for t in kept], kept)
 
 
 @dataclass
@@ -255,9 +232,10 @@ class _Evidence:
 
 def _evidence(label: str, words: list[str], quote: _Side) -> _Evidence:
     side = _Side.of(words)
-    pairs = _align(quote.toks, side.toks)
-    match = {i: j for i, j in pairs
-             if i is not None and j is not None and quote.toks[i] == side.toks[j]}
+    _, ops = locate.align(quote.tokens, side.tokens)  # the quote inside what was heard
+    match = {op.quote_tokens[0]: op.heard_tokens[0] for op in ops
+             if len(op.quote_tokens) == len(op.heard_tokens) == 1
+             and quote.toks[op.quote_tokens[0]] == side.toks[op.heard_tokens[0]]}
     return _Evidence(label, side, match)
 
 
@@ -472,86 +450,6 @@ def _top_words(alts, token_strs: list[str], positions: list[int]) -> dict[int, s
     return top
 
 
-_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-          "fourteen fifteen sixteen seventeen eighteen nineteen").split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fifth": 5, "eighth": 8, "ninth": 9,
-             "twelfth": 12}
-
-
-def _number(word: str) -> tuple[int, str] | None:
-    """A spelled number word (``thirty-three``, ``sixty-third``) as (value, ordinal suffix)."""
-    parts = word.lower().split("-")
-    value, suffix = 0, ""
-    for k, part in enumerate(parts):
-        ordinal = _ORDINALS.get(part)
-        if ordinal is None and part.endswith("th") and part[:-2] in _UNITS + _TENS[2:]:
-            ordinal = _UNITS.index(part[:-2]) if part[:-2] in _UNITS else 10 * _TENS.index(part[:-2])
-        if ordinal is None and part.endswith("ieth") and part[:-4] + "y" in _TENS:
-            ordinal = 10 * _TENS.index(part[:-4] + "y")
-        if ordinal is not None and k == len(parts) - 1:
-            value += ordinal
-            suffix = {1: "st", 2: "nd", 3: "rd"}.get(ordinal % 10 if ordinal % 100 // 10 != 1 else 0,
-                                                     "th")
-        elif part in _UNITS:
-            value += _UNITS.index(part)
-        elif part in _TENS[2:]:
-            value += 10 * _TENS.index(part)
-        else:
-            return None
-    return value, suffix
-
-
-def _render(words: list[str]) -> tuple[list[str], list[int]]:
-    """Words as Whisper writes them: spelled numbers as digits (``Eight twelve`` as ``812``,
-    ``ten four`` as ``10-4``), so compared texts share the recogniser's style.
-
-    Returns:
-        (rendered words, for each input word the index of the rendered word it went into).
-    """
-    out: list[str] = []
-    owner: list[int] = []
-    run: list[tuple[int, str]] = []
-    for word in words + [""]:
-        core = _strip(word)
-        got = _number(core) if core else None
-        if run and core.lower() == "hundred" and run[-1][1][-1:] not in ",.;:!?":
-            got = (100, "*")  # "fifty-one hundred" is written 5100
-        if got is not None and (not run or run[-1][1][-1:] not in ",.;:!?"):
-            run.append((len(owner), word))
-            owner.append(-1)
-            continue
-        if run:
-            values = []
-            for _, w in run:
-                if _strip(w).lower() == "hundred" and values:
-                    values[-1] = (values[-1][0] * 100, values[-1][1])
-                else:
-                    values.append(_number(_strip(w)))
-            digits = "".join(f"{v}{sfx}" for v, sfx in values)
-            if [v for v, _ in values] == [10, 4]:
-                digits = "10-4"
-            elif len(values) == 2 and values[0][0] % 10 == 0 and 20 <= values[0][0] < 100 \
-                    and values[1][0] < 10:
-                digits = f"{values[0][0] + values[1][0]}{values[1][1]}"
-            if len(run) == 1 and (values[0][0] < 10 and not values[0][1]
-                                  or _strip(run[0][1]).lower() in ("first", "second")):
-                digits = _strip(run[0][1])
-            tail = run[-1][1][len(run[-1][1].rstrip(".,;:!?")):]
-            for i, _ in run:
-                owner[i] = len(out)
-            out.append(digits + tail)
-            run = []
-            if got is not None:
-                run.append((len(owner), word))
-                owner.append(-1)
-                continue
-        if word:
-            owner.append(len(out))
-            out.append(word)
-    return out, owner
-
-
 @dataclass
 class _Frame:
     """The quote inside the words heard around it, so texts are scored in context."""
@@ -563,11 +461,11 @@ class _Frame:
 
     def text(self, words: list[str]) -> str:
         """The words in context, numbers written as digits."""
-        return " ".join(_render(self.before + words + self.after)[0])
+        return " ".join(textmod.render_numbers(self.before + words + self.after)[0])
 
     def positions(self, scorer, words: list[str]) -> list[int]:
         """Token index of each of ``words``' first token in :meth:`text`, then the end."""
-        rendered, owner = _render(self.before + words + self.after)
+        rendered, owner = textmod.render_numbers(self.before + words + self.after)
         starts = _word_token_positions(scorer, rendered)
         own = [starts[owner[len(self.before) + w]] for w in range(len(words))]
         after = owner[len(self.before) + len(words)] if self.after else None
@@ -577,7 +475,7 @@ class _Frame:
     def rendered_spans(self, scorer, words: list[str]) -> list[tuple[int, int]]:
         """Token range [start, end) in :meth:`text` of the rendered word each of ``words``
         went into (words merged into one number share it)."""
-        rendered, owner = _render(self.before + words + self.after)
+        rendered, owner = textmod.render_numbers(self.before + words + self.after)
         starts = _word_token_positions(scorer, rendered)
         starts.append(len(scorer.tokens(" ".join(rendered))))
         return [(starts[owner[len(self.before) + w]], starts[owner[len(self.before) + w] + 1])
@@ -585,7 +483,7 @@ class _Frame:
 
     def aligned(self, scorer, ctx, words: list[str]) -> list[Word]:
         """Forced-alignment times of each of ``words`` (merged numbers share times)."""
-        rendered, owner = _render(self.before + words + self.after)
+        rendered, owner = textmod.render_numbers(self.before + words + self.after)
         timings = scorer.align(ctx, " ".join(rendered))
         return [timings[owner[len(self.before) + w]] for w in range(len(words))]
 
@@ -720,7 +618,7 @@ def _split_edges(quote: _Side, runs):
     an edge may be clipped (never contradicted) while an edit beside it can be."""
     out = []
     last_word = len(quote.words) - 1
-    group = _render(quote.words)[1]  # words written as one number stay together
+    group = textmod.render_numbers(quote.words)[1]  # words written as one number stay together
     first = [w for w in range(len(quote.words)) if group[w] == group[0]][-1]
     last = [w for w in range(len(quote.words)) if group[w] == group[-1]][0]
     for a, b in runs:
@@ -737,7 +635,7 @@ def _split_edges(quote: _Side, runs):
 def _same_digits(a: list[str], b: list[str]) -> bool:
     """Whether two word lists read the same once numbers are digits (``eighth``/``8th``)."""
     def key(words):
-        return "".join(_render(words)[0]).lower().replace("-", "").replace(",", "")
+        return "".join(textmod.render_numbers(words)[0]).lower().replace("-", "").replace(",", "")
     return key(a) == key(b)
 
 
@@ -843,7 +741,8 @@ def _test_span(k, run, quote, candidates, scores, probs, positions, options,
 def _all_numbers(words: list[str]) -> bool:
     """Whether words are all numbers, spelled or in digits (``Nine thirty-three``, ``833``)."""
     cores = [_strip(w) for w in words if _strip(w)]
-    return bool(cores) and all(_number(c) is not None or c.replace("-", "").isdigit() for c in cores)
+    return bool(cores) and all(textmod.spelled_number(c) is not None or c.replace("-", "").isdigit()
+                               for c in cores)
 
 
 def _judgement(quote, tests, transcript, heard_words, aligned, window_start_s, options) -> Judgement:

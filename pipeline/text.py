@@ -1,4 +1,5 @@
-"""Normalising words so that a quote and a transcript can be compared.
+"""Normalising words so that a quote and a transcript can be compared, and writing
+spelled numbers as Whisper writes them (``Eight twelve`` as ``812``).
 
 Both sides go through the same small steps: Unicode apostrophe and hyphen
 variants, case, punctuation, hyphen splits, thousands separators, spelled and
@@ -398,3 +399,98 @@ def phonetic_key(text: str) -> str:
             key.append(ch)
         last = ch if ch.isdigit() or ch not in "hw" else last
     return "".join(key)
+
+
+# ---------------------------------------------------------------- numbers as Whisper writes them
+
+
+def _strip_edges(word: str) -> str:
+    return word.strip(".,!?;:\"'()[]")
+
+
+_UNIT_NAMES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+          "fourteen fifteen sixteen seventeen eighteen nineteen").split()
+_TEN_NAMES = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fifth": 5, "eighth": 8, "ninth": 9,
+             "twelfth": 12}
+
+
+def spelled_number(word: str) -> tuple[int, str] | None:
+    """A spelled number word (``thirty-three``, ``sixty-third``) as (value, ordinal suffix).
+
+    >>> spelled_number("sixty-third")
+    (63, 'rd')
+    """
+    parts = word.lower().split("-")
+    value, suffix = 0, ""
+    for k, part in enumerate(parts):
+        ordinal = _ORDINALS.get(part)
+        if ordinal is None and part.endswith("th") and part[:-2] in _UNIT_NAMES + _TEN_NAMES[2:]:
+            stem = part[:-2]
+            ordinal = _UNIT_NAMES.index(stem) if stem in _UNIT_NAMES else 10 * _TEN_NAMES.index(stem)
+        if ordinal is None and part.endswith("ieth") and part[:-4] + "y" in _TEN_NAMES:
+            ordinal = 10 * _TEN_NAMES.index(part[:-4] + "y")
+        if ordinal is not None and k == len(parts) - 1:
+            value += ordinal
+            suffix = {1: "st", 2: "nd", 3: "rd"}.get(ordinal % 10 if ordinal % 100 // 10 != 1 else 0,
+                                                     "th")
+        elif part in _UNIT_NAMES:
+            value += _UNIT_NAMES.index(part)
+        elif part in _TEN_NAMES[2:]:
+            value += 10 * _TEN_NAMES.index(part)
+        else:
+            return None
+    return value, suffix
+
+
+def render_numbers(words: list[str]) -> tuple[list[str], list[int]]:
+    """Words as Whisper writes them: spelled numbers as digits (``Eight twelve`` as ``812``,
+    ``ten four`` as ``10-4``), so compared texts share the recogniser's style.
+
+    Returns:
+        (rendered words, for each input word the index of the rendered word it went into).
+
+    >>> render_numbers("Eight twelve, we're on".split())
+    (['812,', "we're", 'on'], [0, 0, 1, 2])
+    """
+    out: list[str] = []
+    owner: list[int] = []
+    run: list[tuple[int, str]] = []
+    for word in words + [""]:
+        core = _strip_edges(word)
+        got = spelled_number(core) if core else None
+        if run and core.lower() == "hundred" and run[-1][1][-1:] not in ",.;:!?":
+            got = (100, "*")  # "fifty-one hundred" is written 5100
+        if got is not None and (not run or run[-1][1][-1:] not in ",.;:!?"):
+            run.append((len(owner), word))
+            owner.append(-1)
+            continue
+        if run:
+            values = []
+            for _, w in run:
+                if _strip_edges(w).lower() == "hundred" and values:
+                    values[-1] = (values[-1][0] * 100, values[-1][1])
+                else:
+                    values.append(spelled_number(_strip_edges(w)))
+            digits = "".join(f"{v}{sfx}" for v, sfx in values)
+            if [v for v, _ in values] == [10, 4]:
+                digits = "10-4"
+            elif len(values) == 2 and values[0][0] % 10 == 0 and 20 <= values[0][0] < 100 \
+                    and values[1][0] < 10:
+                digits = f"{values[0][0] + values[1][0]}{values[1][1]}"
+            if len(run) == 1 and (values[0][0] < 10 and not values[0][1]
+                                  or _strip_edges(run[0][1]).lower() in ("first", "second")):
+                digits = _strip_edges(run[0][1])
+            tail = run[-1][1][len(run[-1][1].rstrip(".,;:!?")):]
+            for i, _ in run:
+                owner[i] = len(out)
+            out.append(digits + tail)
+            run = []
+            if got is not None:
+                run.append((len(owner), word))
+                owner.append(-1)
+                continue
+        if word:
+            owner.append(len(out))
+            out.append(word)
+    return out, owner

@@ -8,10 +8,8 @@ import pytest
 
 from pipeline.adjudicate import (
     AdjudicateOptions,
-    _align,
     _digit_variants,
     _evidence,
-    _render,
     _same_sound,
     _Side,
     _split_edges,
@@ -117,21 +115,9 @@ def test_too_short_is_unverifiable(call, scorers):
     assert j.verdict == "unverifiable" and j.differences
 
 
-@pytest.mark.parametrize("words,expected", [
-    ("Eight twelve, we're on the way.", ["812,", "we're", "on", "the", "way."]),
-    ("Ten four, eight thirty-three.", ["10-4,", "833."]),
-    ("Units in the eighth district", ["Units", "in", "the", "8th", "district"]),
-    ("one of them", ["one", "of", "them"]),
-    ("fifty-one hundred South Kedzie.", ["5100", "South", "Kedzie."]),
-    ("Nine thirty-three, show us", ["933,", "show", "us"]),
-])
-def test_render_writes_numbers_as_whisper_does(words, expected):
-    assert _render(words.split())[0] == expected
-
-
-def test_align_finds_the_quote_inside_longer_heard_text():
-    pairs = _align(["b", "c"], ["a", "b", "x", "c", "d"])
-    assert [p for p in pairs if p[0] is not None] == [(0, 1), (1, 3)]
+def test_evidence_finds_the_quote_inside_longer_heard_text():
+    quote = _Side.of(["b", "c"])
+    assert _evidence("t", ["a", "b", "x", "c", "d"], quote).match == {0: 1, 1: 3}
 
 
 @pytest.mark.parametrize("quote,heard,runs", [

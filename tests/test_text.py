@@ -11,6 +11,7 @@ from pipeline.text import (
     is_filler,
     normalize,
     phonetic_key,
+    render_numbers,
     same_form,
     tokens_from_words,
 )
@@ -131,3 +132,15 @@ def test_contraction_of(first, second, short):
     ("respond", "ruspond", True), ("chief", "cheif", True), ("trash", "price", False)])
 def test_phonetic_key(a, b, equal):
     assert (phonetic_key(a) == phonetic_key(b)) is equal
+
+
+@pytest.mark.parametrize("words,expected", [
+    ("Eight twelve, we're on the way.", ["812,", "we're", "on", "the", "way."]),
+    ("Ten four, eight thirty-three.", ["10-4,", "833."]),
+    ("Units in the eighth district", ["Units", "in", "the", "8th", "district"]),
+    ("one of them", ["one", "of", "them"]),
+    ("fifty-one hundred South Kedzie.", ["5100", "South", "Kedzie."]),
+    ("Nine thirty-three, show us", ["933,", "show", "us"]),
+])
+def test_render_writes_numbers_as_whisper_does(words, expected):
+    assert render_numbers(words.split())[0] == expected
