@@ -29,6 +29,7 @@ RUNS = {  # name: (full arguments, quick arguments)
     "speakers": ([], []),
     "verify": ([], ["--quick"]),
     "throughput": ([], ["--minutes", "5"]),
+    "jobs": (["--repeat", "1"], ["--repeat", "1", "--minutes", "5"]),
 }
 
 
