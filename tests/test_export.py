@@ -3,7 +3,7 @@ import csv
 import pytest
 
 from pipeline import export
-from tests.test_workspace import make_transcript
+from test_workspace import make_transcript
 
 
 @pytest.mark.parametrize(
