@@ -73,3 +73,19 @@ def batch_dir(tmp_path):
     (folder / "corrupt.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt " + bytes(range(7, 250)) * 4)
     (folder / "notes.wav").write_text("this is not audio\n")
     return folder
+
+
+@pytest.fixture
+def decoded(monkeypatch) -> list[str]:
+    """The paths ``audio.load_audio`` decodes during the test, in order."""
+    from pipeline import audio
+
+    log: list[str] = []
+    load_audio = audio.load_audio
+
+    def counting(path, *args, **kwargs):
+        log.append(str(path))
+        return load_audio(path, *args, **kwargs)
+
+    monkeypatch.setattr(audio, "load_audio", counting)
+    return log

@@ -67,19 +67,10 @@ def test_killed_batch_resumes_without_redoing_or_duplicating(batch_dir, tmp_path
         assert ws.db.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 2
 
 
-def test_transcribe_and_speakers_decode_each_recording_once(batch_dir, tmp_path, monkeypatch):
-    from pipeline import audio
+def test_transcribe_and_speakers_decode_each_recording_once(batch_dir, tmp_path, decoded):
     from pipeline.batch import label_speakers
     from pipeline.speakers import SpeakerOptions
 
-    decoded: list[str] = []
-    load_audio = audio.load_audio
-
-    def counting(path, *args, **kwargs):
-        decoded.append(str(path))
-        return load_audio(path, *args, **kwargs)
-
-    monkeypatch.setattr(audio, "load_audio", counting)
     options = SpeakerOptions()
     with Workspace(tmp_path / "out") as ws:
         summary = run_batch([batch_dir], TranscribeOptions(), ws, engine=FakeEngine(),
@@ -109,18 +100,9 @@ def test_stored_voices_cluster_as_diarize_batch_does():
         speakers.diarize_batch([("call", samples, spans)], options, encoder)
 
 
-def test_samples_decoded_to_transcribe_are_reused_from_the_cache(batch_dir, tmp_path, monkeypatch):
-    from pipeline import audio
+def test_samples_decoded_to_transcribe_are_reused_from_the_cache(batch_dir, tmp_path, decoded):
     from pipeline.batch import AudioCache
 
-    decoded: list[str] = []
-    load_audio = audio.load_audio
-
-    def counting(path, *args, **kwargs):
-        decoded.append(str(path))
-        return load_audio(path, *args, **kwargs)
-
-    monkeypatch.setattr(audio, "load_audio", counting)
     cache = AudioCache()
     with Workspace(tmp_path / "out") as ws:
         summary = run_batch([batch_dir], TranscribeOptions(), ws, engine=FakeEngine(),

@@ -132,20 +132,12 @@ def test_verify_writes_quote_tables(runner, batch_dir, tmp_path, monkeypatch):
     assert "1 verbatim, 1 not_found" in result.output
 
 
-def test_verify_decodes_each_recording_once(runner, batch_dir, tmp_path, monkeypatch):
+def test_verify_decodes_each_recording_once(runner, batch_dir, tmp_path, monkeypatch, decoded):
     """The samples decoded to transcribe are the ones quote windows are cut from."""
     from test_verify import fake_adjudicate
 
-    from pipeline import audio, verify
+    from pipeline import verify
 
-    decoded: list[str] = []
-    load_audio = audio.load_audio
-
-    def counting(path, *args, **kwargs):
-        decoded.append(str(path))
-        return load_audio(path, *args, **kwargs)
-
-    monkeypatch.setattr(audio, "load_audio", counting)
     monkeypatch.setattr(verify, "load_scorers", lambda options: [object()])
     monkeypatch.setattr(verify, "adjudicate", fake_adjudicate("verbatim"))
     quotes = tmp_path / "q.csv"

@@ -1,9 +1,9 @@
 import csv
 
 import pytest
+from test_workspace import make_transcript
 
 from pipeline import export
-from test_workspace import make_transcript
 
 
 @pytest.mark.parametrize(
