@@ -540,24 +540,11 @@ def adjudicate(quote_text: str, heard_words: list[Word], window: np.ndarray,
     evidence = [_evidence("transcript", [w.word.strip() for w in heard_words], quote)]
     frame = _frame(quote, evidence[0], heard_words, span)
     positions = frame.positions(judge, quote.words)
-    own, alts = judge.score_with_alternatives(jctx, frame.text(quote.words), k=options.top_k)
-    if options.top1_prob:
-        evidence.append(_top1_evidence(judge.name, quote, frame.rendered_spans(judge, quote.words),
-                                       own, alts, options.top1_prob))
-    if options.beam_size and _unheard_runs(quote, evidence):
-        evidence += [_evidence(judge.name, h.split(), quote)
-                     for h in judge.hypotheses(jctx, beam_size=options.beam_size)]
+    own, alts = _listen(judge, jctx, quote, frame, evidence, options)
     for witness in scorers[1:] if options.witness_evidence else []:
         if not _unheard_runs(quote, evidence):
             break
-        wctx = witness.encode(window)
-        w_own, w_alts = witness.score_with_alternatives(wctx, frame.text(quote.words), k=options.top_k)
-        if options.top1_prob:
-            evidence.append(_top1_evidence(witness.name, quote, frame.rendered_spans(witness, quote.words),
-                                           w_own, w_alts, options.top1_prob))
-        if options.beam_size and _unheard_runs(quote, evidence):
-            evidence += [_evidence(witness.name, h.split(), quote)
-                         for h in witness.hypotheses(wctx, beam_size=options.beam_size)]
+        _listen(witness, witness.encode(window), quote, frame, evidence, options)
     probs = [math.exp(v) for v in own.logprobs]
     runs, forms = _split_forms(quote, _unheard_runs(quote, evidence), evidence)
     runs = _split_edges(quote, runs)
@@ -584,6 +571,23 @@ def adjudicate(quote_text: str, heard_words: list[Word], window: np.ndarray,
                        " ".join(reading), outcome="form") for (a, b), reading in forms]
     tests.sort(key=lambda t: t.word_start)
     return _judgement(quote, tests, evidence[0], heard_words, aligned, window_start_s, options)
+
+
+def _listen(scorer, ctx, quote: _Side, frame: _Frame, evidence: list, options: AdjudicateOptions):
+    """Add what one scorer hears of the quote to ``evidence``: the quote words it would
+    write itself (its top predictions), then, while words stay unheard, its beam.
+
+    Returns:
+        The quote's score and the top-k tokens at each position, under this scorer.
+    """
+    own, alts = scorer.score_with_alternatives(ctx, frame.text(quote.words), k=options.top_k)
+    if options.top1_prob:
+        evidence.append(_top1_evidence(scorer.name, quote, frame.rendered_spans(scorer, quote.words),
+                                       own, alts, options.top1_prob))
+    if options.beam_size and _unheard_runs(quote, evidence):
+        evidence += [_evidence(scorer.name, h.split(), quote)
+                     for h in scorer.hypotheses(ctx, beam_size=options.beam_size)]
+    return own, alts
 
 
 def _distinct(candidates: list[_Candidate], frame: _Frame, quote_text: str) -> list[_Candidate]:
