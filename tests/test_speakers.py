@@ -140,7 +140,7 @@ def test_apollo_transmissions_mostly_right(apollo_labels):
     reason="known failure: 0.64 (7/11) measured, 0.85 needs 10/11. Ceiling with true centroids "
     "0.64 (raw, centred or tiled embeddings: all four sub-second lines go to a crew member); "
     "adding the long-term spectrum or noise floor raises it to 0.73 at best (8/11)",
-    strict=False,
+    strict=True,
 )
 def test_apollo_transmissions_issue_bar(apollo_labels):
     truth = [who for _, _, who in APOLLO_LINES]
@@ -151,7 +151,7 @@ def test_apollo_transmissions_issue_bar(apollo_labels):
     reason="known failure: CAPCOM's lines split into 3 clusters (named Unit 2 in the bench); "
     "given 4 speakers, CAPCOM's long lines are one cluster but his sub-second 'Roger's form "
     "another, so the crew cluster answers both and is named Dispatcher",
-    strict=False,
+    strict=True,
 )
 def test_apollo_dispatcher_is_capcom(apollo_labels):
     turns = apollo_labels[0]
