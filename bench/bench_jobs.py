@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_throughput import SR, build_recording, write_wav  # noqa: E402
+from bench_throughput import SR, Printout, build_recording, write_wav  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "jobs.txt"
 CONFIGS = {"default": [], "--jobs 1 --threads 2": ["--jobs", "1", "--threads", "2"],
@@ -68,16 +67,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--model", default="tiny.en")
     args = ap.parse_args()
-    lines: list[str] = []
-
-    def say(text: str = "") -> None:
-        print(text, flush=True)
-        lines.append(text)
-
-    load = os.getloadavg()
-    say(f"command: {' '.join([Path(sys.executable).name] + sys.argv)}")
-    say(f"date: {datetime.datetime.now().isoformat(timespec='seconds')}; machine: nproc "
-        f"{os.cpu_count()}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start")
+    printout = Printout()
+    say = printout.say
     say(f"dispatch transcribe (speaker labels included), model {args.model}, best of {args.repeat}")
     best: dict[tuple[str, str], float] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,10 +86,7 @@ def main() -> None:
         times = {name: best[(layout, name)] for name in CONFIGS}
         say(f"{layout:12s} " + " ".join(f"{t:21.1f}s" for t in times.values())
             + f"   {min(times, key=times.get)}")
-    load = os.getloadavg()
-    say(f"load average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    printout.write(RESULTS)
 
 
 if __name__ == "__main__":

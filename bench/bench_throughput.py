@@ -285,6 +285,30 @@ def adjudicate_quotes(transcript, samples: np.ndarray, lines: list[Line], n: int
 # --------------------------------------------------------------------------- report
 
 
+class Printout:
+    """What a benchmark prints, kept to write into its results file: the command, the
+    date and the machine's load at the top, the load again at the end."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        load = os.getloadavg()
+        self.say(f"command: {' '.join([Path(sys.executable).name] + sys.argv)}")
+        self.say(f"date: {datetime.datetime.now().isoformat(timespec='seconds')}; machine: nproc "
+                 f"{os.cpu_count()}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start")
+
+    def say(self, text: str = "") -> None:
+        """Print a line and keep it."""
+        print(text, flush=True)
+        self.lines.append(text)
+
+    def write(self, path: Path) -> None:
+        """Print the load average at the end, then write every line to ``path``."""
+        load = os.getloadavg()
+        self.say(f"load average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(self.lines) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=30)
@@ -302,16 +326,8 @@ def main() -> None:
     ap.add_argument("--adjudicate", type=int, default=5, help="quotes judged with base")
     args = ap.parse_args()
 
-    out_lines: list[str] = []
-
-    def say(text: str = "") -> None:
-        print(text, flush=True)
-        out_lines.append(text)
-
-    load = os.getloadavg()
-    say(f"command: {' '.join([Path(sys.executable).name] + sys.argv)}")
-    say(f"date: {datetime.datetime.now().isoformat(timespec='seconds')}; machine: nproc "
-        f"{os.cpu_count()}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start")
+    printout = Printout()
+    say = printout.say
     samples, lines = build_recording(args.minutes)
     duration = len(samples) / SR
     with tempfile.TemporaryDirectory() as tmp:
@@ -395,10 +411,7 @@ def main() -> None:
     say("transcribe = `python -m pipeline transcribe` as a subprocess (start-up, model and "
         "voice encoder loading, decoding, segmentation, speaker labels, CSVs); faster-whisper "
         "and openai-whisper: transcribe() alone, models loaded before timing, word timestamps on")
-    load = os.getloadavg()
-    say(f"load average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(out_lines) + "\n", encoding="utf-8")
+    printout.write(RESULTS)
 
 
 if __name__ == "__main__":
