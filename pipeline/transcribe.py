@@ -10,7 +10,8 @@ absolute time in the recording. A Whisper segment that spans
 two packed transmissions is split at the transmission boundary, so every
 ``Segment`` belongs to exactly one transmission. A transmission a packed window
 gives no words (Whisper stops early after a change of voice or channel, or a guard
-drops the segment holding it) is decoded again alone (``decode_windows``).
+drops the segment holding it) is packed again with the others missed, and what is
+still missed is decoded alone (``decode_windows``).
 
 Nothing here decodes files twice or loads models: the caller passes samples and
 an engine.
@@ -49,11 +50,12 @@ class TranscribeOptions:
     gap_s: float = 0.5
     """Silence in seconds between two packed transmissions (shorter made Whisper stop
     early in more windows: 0.3 s missed 28 transmissions of 119 on the bench, 0.5 s 16)."""
-    lookahead: int = 1
+    lookahead: int = 5
     """How many of the next transmissions may fill the end of a packed window
-    (``audio.pack_windows``); 1 packs strictly consecutive transmissions. On the bench
-    5 packed 19 windows instead of 20, but Whisper then missed 27 transmissions instead
-    of 16 (a short one pulled to a window's end is the one it skips): more windows in all."""
+    (``audio.pack_windows``); 1 packs strictly consecutive transmissions. On the bench 5
+    packed 19 windows instead of 20 (the fewest that hold the speech) and word error was
+    0.469 instead of 0.494, though Whisper skipped 29 transmissions instead of 22 (a
+    short one pulled to a window's end is the one it skips; they are packed again)."""
 
     def fingerprint(self) -> dict:
         """The options as plain data, for the workspace key."""
@@ -75,7 +77,7 @@ def transcribe_samples(
     """
     transmissions = audio.find_transmissions(samples, options.segment)
     windows = plan_windows(transmissions, options)
-    segments = decode_windows(samples, windows, engine, options.decode)
+    segments = decode_windows(samples, windows, engine, options.decode, options.max_window_s)
     segments.sort(key=lambda s: s.start)
     for n, seg in enumerate(segments):
         seg.segment_id = n
@@ -90,23 +92,59 @@ def plan_windows(transmissions: list[Transmission], options: TranscribeOptions) 
 
 
 def decode_windows(samples: np.ndarray, windows: list[audio.Window], engine: Engine,
-                   decode: DecodeOptions) -> list[Segment]:
+                   decode: DecodeOptions, max_window_s: float = 30.0) -> list[Segment]:
     """Transcribe windows into segments with absolute times, one transmission each.
 
     Packed windows go first, ``decode.batch_size`` at a time, with timestamp tokens
     and without the temperature fallback. Whisper often ends a packed window early
     (after a change of voice or channel it takes the rest for silence) or a guard
-    drops a segment; a transmission left without words, or the one the decoding
-    stopped inside of, is then decoded alone, at the first temperature: on the
-    bench the fallback on these cost 15 s of 55 and changed no word error (0.486
-    with it, 0.485 without; what it retries is hard audio that comes back as other
-    wrong words). Windows of one transmission (``--no-pack``, or longer than a
-    window) are decoded alone with the fallback. The extra windows are logged.
+    drops a segment; the transmissions left without words, or the one the decoding
+    stopped inside of, are packed again among themselves and decoded once more
+    (``REPACK_ROUNDS``), and what is still missed is decoded alone, at the first
+    temperature (on the bench the fallback on these changed no word error: what it
+    retries is hard audio that comes back as other wrong words). Windows of one
+    transmission (``--no-pack``, or longer than a window) are decoded alone with the
+    fallback. The extra windows are logged.
     """
-    size = max(1, decode.batch_size)
     packed = [w for w in windows if len(w.placements) > 1]
-    missed: list[audio.Window] = []
+    single = [w for w in windows if len(w.placements) == 1]
+    segments, missed = _decode_packed(engine, samples, packed, decode)
+    repacked = 0
+    for _ in range(REPACK_ROUNDS):
+        again = _repack(missed, max_window_s, REPACK_GAP)
+        if not any(len(w.placements) > 1 for w in again):
+            break
+        more, missed = _decode_packed(engine, samples, [w for w in again if len(w.placements) > 1],
+                                      decode)
+        segments += more
+        missed += [w.placements[0] for w in again if len(w.placements) == 1]
+        repacked += sum(len(w.placements) > 1 for w in again)
+    log.info("%d windows packed, %d packed again, then %d decoded alone "
+             "(%d transmissions the packed missed)",
+             len(packed), repacked, len(single) + len(missed), len(missed))
+    segments += _decode_alone(engine, samples, single, decode)
+    segments += _decode_alone(engine, samples, [_alone(p) for p in missed],
+                              replace(decode, temperature=decode.temperature[:1]))
+    return segments
+
+
+REPACK_ROUNDS = 1
+"""Times the transmissions packed windows missed are packed again among themselves before
+the rest is decoded alone. On the bench (119 transmissions, 30 min) one round decoded 4
+windows instead of 29 transmissions alone, 12 of them still missed; a second round added
+one window and recovered none."""
+REPACK_GAP = 1.0
+"""Silence in seconds between repacked transmissions: longer than the first packing's,
+as these are the ones Whisper skipped after a change of voice (on the bench 1.0 s left 12
+missed and word error 0.462, 0.5 s left 7 missed and 0.482, 2.0 s 13 and 0.475)."""
+
+
+def _decode_packed(engine: Engine, samples: np.ndarray, packed: list[audio.Window],
+                   decode: DecodeOptions) -> tuple[list[Segment], list[audio.Placement]]:
+    """Segments of packed windows, batched, and the placements they missed (in time order)."""
+    size = max(1, decode.batch_size)
     segments: list[Segment] = []
+    missed: list[audio.Placement] = []
     for first in range(0, len(packed), size):
         batch = packed[first:first + size]
         decoded = _transcribe_windows(engine, samples, batch, decode, packed=True)
@@ -114,13 +152,17 @@ def decode_windows(samples: np.ndarray, windows: list[audio.Window], engine: Eng
             again = _missed(window, window_segments or [])
             segments += [p for seg in window_segments or [] for p in _unpack(seg, window)
                          if p.transmission_id not in again]
-            missed += [_alone(window.placements[n]) for n in again.values()]
-    single = [w for w in windows if len(w.placements) == 1]
-    log.info("%d windows packed, then %d decoded alone (%d transmissions the packed missed)",
-             len(packed), len(single) + len(missed), len(missed))
-    segments += _decode_alone(engine, samples, single, decode)
-    segments += _decode_alone(engine, samples, missed, replace(decode, temperature=decode.temperature[:1]))
-    return segments
+            missed += [window.placements[n] for n in again.values()]
+    return segments, sorted(missed, key=lambda p: p.index)
+
+
+def _repack(placements: list[audio.Placement], max_window_s: float, gap_s: float
+            ) -> list[audio.Window]:
+    """Pack transmissions again, strictly in order, keeping their indices in the recording."""
+    windows = audio.pack_windows([p.transmission for p in placements], max_window_s, gap_s)
+    for window in windows:
+        window.placements = [replace(q, index=placements[q.index].index) for q in window.placements]
+    return windows
 
 
 def _decode_alone(engine: Engine, samples: np.ndarray, windows: list[audio.Window],

@@ -200,17 +200,30 @@ class StopsEarly:
         return out
 
 
-def test_transmissions_a_packed_window_misses_are_decoded_alone():
+def test_transmissions_a_packed_window_misses_are_packed_again_then_decoded_alone():
     spans = [Transmission(0.0, 1.5), Transmission(5.0, 8.0), Transmission(10.0, 11.5)]
     windows = audio.pack_windows(spans)
     engine = StopsEarly()
     segments = decode_windows(np.zeros(12 * audio.SAMPLE_RATE, np.float32), windows, engine,
                               DecodeOptions())
-    assert engine.calls == [(1, True), (2, False)]  # one packed window, then two alone
+    # one packed window; the two it missed packed again; that one stops inside the first
+    # (3 s long, words for 1 s) and misses the second: both alone
+    assert engine.calls == [(1, True), (1, True), (2, False)]
     assert sorted(s.transmission_id for s in segments) == [0, 1, 2]
     for s in segments:
         t = spans[s.transmission_id]
         assert t.start <= s.words[0].start <= s.words[-1].end <= t.end
+
+
+def test_a_repacked_window_maps_its_words_back_to_the_transmission_it_heard():
+    spans = [Transmission(0.0, 1.5), Transmission(5.0, 6.0), Transmission(10.0, 11.5)]
+    engine = StopsEarly()
+    segments = decode_windows(np.zeros(12 * audio.SAMPLE_RATE, np.float32),
+                              audio.pack_windows(spans), engine, DecodeOptions())
+    assert engine.calls == [(1, True), (1, True), (1, False)]  # the repack heard the 1 s one
+    by_id = {s.transmission_id: s for s in segments}
+    assert sorted(by_id) == [0, 1, 2]
+    assert 5.0 <= by_id[1].words[0].start <= by_id[1].words[-1].end <= 6.0
 
 
 def test_the_transmission_a_packed_window_stops_inside_is_decoded_again():
