@@ -476,7 +476,7 @@ class OpenAIWhisperEngine(Engine):
         import whisper
 
         if options.word_timestamps and not self._aligner_ready:
-            _compile_aligner()
+            compile_aligner()
             self._aligner_ready = True
         torch.set_num_threads(self.threads)
         with torch.inference_mode():
@@ -507,8 +507,8 @@ class OpenAIWhisperEngine(Engine):
         )
 
 
-def _compile_aligner() -> None:
-    """Compile openai-whisper's word-timestamp DTW (numba) before decoding, not during it.
+def compile_aligner() -> None:
+    """Compile openai-whisper's word-timestamp DTW (numba) before decoding or aligning.
 
     numba's first compilation resets the OpenMP thread count it shares with torch to
     every core, silently undoing ``torch.set_num_threads``; on a shared machine the

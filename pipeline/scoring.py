@@ -125,8 +125,10 @@ class Scorer:
         """
         import torch
 
+        from pipeline.engines import compile_aligner
         from pipeline.models import ModelError, ct2_model_dir, load_openai_model
 
+        compile_aligner()  # once per process, and before pinning threads (it resets them)
         if threads:
             torch.set_num_threads(threads)
         model = load_openai_model(name, device=device)
@@ -181,26 +183,42 @@ class Scorer:
         """Text tokens of a text as Whisper writes it after the start sequence."""
         return self.tokenizer.encode(" " + text.strip())
 
-    def _logprobs(self, ctx: AudioContext, token_lists: list[list[int]]):
+    def _logprobs(self, ctx: AudioContext, token_lists: list[list[int]]) -> list[_Rows]:
         """Log-softmax over the vocabulary at each position of each text (+ end-of-text).
 
         Returns:
-            One float32 tensor per text, shape (len(tokens) + 1, n_vocab): row i is the
-            distribution of the token after the start sequence and the first i tokens.
+            One :class:`_Rows` per text, ``len(tokens) + 1`` rows: row i is the distribution
+            of the token after the start sequence and the first i tokens. Texts of one batch
+            that share a beginning share its rows: each distinct prefix is projected onto
+            the vocabulary once.
         """
         import torch
 
         out = []
+        start = len(self.sot) - 1
         for i in range(0, len(token_lists), BATCH_SIZE):
             batch = [self.sot + t for t in token_lists[i:i + BATCH_SIZE]]
             width = max(len(b) for b in batch)
             ids = torch.full((len(batch), width), self.eot, dtype=torch.long)
             for row, seq in enumerate(batch):
                 ids[row, :len(seq)] = torch.tensor(seq)
+            prefixes: dict[tuple, int] = {}
+            where, picks = [], []
+            for row, seq in enumerate(batch):
+                for pos in range(start, len(seq)):
+                    n = prefixes.setdefault(tuple(seq[:pos + 1]), len(prefixes))
+                    if n == len(picks):
+                        picks.append((row, pos))
+                    where.append(n)
+            rows, cols = zip(*picks, strict=True)
             with torch.no_grad():
-                logprobs = torch.log_softmax(self._logits(ctx, ids.to(self.model.device)), dim=-1).cpu()
-            start = len(self.sot) - 1
-            out += [logprobs[row, start:len(seq)] for row, seq in enumerate(batch)]
+                hidden = self._hidden(ctx, ids.to(self.model.device))[list(rows), list(cols)]
+                logprobs = torch.log_softmax(self._project(hidden), dim=-1).cpu()
+            at = 0
+            for seq in batch:
+                n = len(seq) - start
+                out.append(_Rows(logprobs, torch.tensor(where[at:at + n])))
+                at += n
         return out
 
     def score(self, ctx: AudioContext, texts: list[str]) -> list[TextScore]:
@@ -219,7 +237,7 @@ class Scorer:
         results = []
         for text, toks, lp in zip(texts, token_lists, self._logprobs(ctx, token_lists)):
             full = toks + [self.eot]
-            values = lp[np.arange(len(full)), full].tolist()
+            values = lp.at(full)
             results.append(TextScore(text=text.strip(), tokens=full,
                                      token_strs=[self._token_str(t) for t in full],
                                      logprobs=values))
@@ -237,8 +255,8 @@ class Scorer:
         full = toks + [self.eot]
         own = TextScore(text=text.strip(), tokens=full,
                         token_strs=[self._token_str(t) for t in full],
-                        logprobs=lp[np.arange(len(full)), full].tolist())
-        values, ids = lp.topk(k, dim=-1)
+                        logprobs=lp.at(full))
+        values, ids = lp.topk(k)
         alts = [[(self._token_str(int(t)), float(v)) for v, t in zip(vs, ts)]
                 for vs, ts in zip(values.tolist(), ids.tolist())]
         return own, alts
@@ -256,22 +274,33 @@ class Scorer:
             that position as (token string, log-probability), best first.
         """
         (lp,) = self._logprobs(ctx, [self.tokens(text)])
-        values, ids = lp.topk(k, dim=-1)
+        values, ids = lp.topk(k)
         return [[(self._token_str(int(t)), float(v)) for v, t in zip(vs, ts)]
                 for vs, ts in zip(values.tolist(), ids.tolist())]
 
-    def _logits(self, ctx: AudioContext, ids):
-        """The decoder's logits for a batch of token sequences, reusing the window's
-        cross-attention keys and values (``TextDecoder.forward``, less recomputing them
-        for every row of every batch)."""
-        decoder, n = self.model.decoder, len(ids)
-        cache = {m: kv.expand(n, -1, -1) for m, kv in ctx.cross_kv.items()}
-        features = ctx.features.expand(n, -1, -1)
-        x = decoder.token_embedding(ids) + decoder.positional_embedding[:ids.shape[-1]]
+    def _hidden(self, ctx: AudioContext, ids):
+        """The decoder's last hidden states for a batch of token sequences, shape
+        (rows, tokens, n_text_state): ``TextDecoder.forward`` without the vocabulary
+        projection, reusing the window's cross-attention keys and values. Every row
+        attends to the same audio, so the rows' queries go through cross-attention as
+        one sequence (exact: it has no mask), one matrix product instead of one per row."""
+        decoder, (n, length) = self.model.decoder, ids.shape
+        x = decoder.token_embedding(ids) + decoder.positional_embedding[:length]
         for block in decoder.blocks:
-            x = block(x, features, mask=decoder.mask, kv_cache=cache)
-        x = decoder.ln(x)
-        return (x @ decoder.token_embedding.weight.to(x.dtype).T).float()
+            x = x + block.attn(block.attn_ln(x), mask=decoder.mask)[0]
+            query = block.cross_attn_ln(x).reshape(1, n * length, -1)
+            x = x + block.cross_attn(query, ctx.features, kv_cache=ctx.cross_kv)[0].reshape(n, length, -1)
+            x = x + block.mlp(block.mlp_ln(x))
+        return decoder.ln(x)
+
+    def _project(self, hidden):
+        """Logits over the vocabulary of hidden states (any leading shape)."""
+        weight = self.model.decoder.token_embedding.weight
+        return (hidden @ weight.to(hidden.dtype).T).float()
+
+    def _logits(self, ctx: AudioContext, ids):
+        """The decoder's logits for a batch of token sequences (``TextDecoder.forward``)."""
+        return self._project(self._hidden(ctx, ids))
 
     def _token_str(self, token: int) -> str:
         if token == self.eot:
@@ -349,6 +378,21 @@ class Scorer:
         texts = [self.tokenizer.decode([t for t in seq if t < self.eot]).strip()
                  for seq in result.sequences_ids]
         return list(dict.fromkeys(t for t in texts if t))
+
+
+class _Rows:
+    """One text's log-probability rows, held as indices into its batch's distinct rows."""
+
+    def __init__(self, table, index) -> None:
+        self._table, self._index = table, index
+
+    def at(self, tokens: list[int]) -> list[float]:
+        """The log-probability of ``tokens[i]`` in row i, for each i."""
+        return self._table[self._index, tokens].tolist()
+
+    def topk(self, k: int):
+        """(values, token ids) of the k likeliest tokens of each row, best first."""
+        return self._table[self._index].topk(k, dim=-1)
 
 
 def _merge(word: str, timings: list) -> Word:

@@ -99,3 +99,17 @@ def test_cached_cross_attention_gives_the_models_own_logits(scorer, ctx):
     with torch.no_grad():
         expected = scorer.model.logits(ids, ctx.features.expand(2, -1, -1))
     assert torch.allclose(scorer._logits(ctx, ids), expected, atol=1e-3)
+
+
+def test_texts_sharing_a_beginning_score_as_the_model_does_on_each(scorer, ctx):
+    import torch
+
+    texts = [TRUE, EDITED, TRUE.replace("Chicago", "Boston")]  # shared prefixes, one row each
+    got = scorer.score(ctx, texts)
+    for text, score in zip(texts, got):
+        ids = torch.tensor([scorer.sot + scorer.tokens(text) + [scorer.eot]])
+        with torch.no_grad():
+            logprobs = torch.log_softmax(scorer.model.logits(ids, ctx.features), dim=-1)[0]
+        start = len(scorer.sot) - 1
+        expected = [logprobs[start + i, t].item() for i, t in enumerate(score.tokens)]
+        assert np.allclose(score.logprobs, expected, atol=1e-3)
