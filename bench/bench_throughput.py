@@ -17,15 +17,17 @@ model (``--model``), same beam size, threads pinned:
    only and its time is extrapolated per second of audio (said in the output).
 3. padding waste, (windows x 30 s) / seconds of speech (transmissions): bar 1.2, the
    windows being those the pipeline packs (``transcribe.plan_windows``). Beside it, the
-   same ratio over every window the pipeline decoded: the packed ones plus the
-   transmissions it decoded again alone because Whisper ended a packed window early
-   (read from the pipeline's log), which is what the encoder really paid for.
+   same ratio over every window the pipeline decoded (read from its log), which is
+   what the encoder really paid for: the packed ones, the windows it packed again
+   from the transmissions Whisper skipped when it ended a packed window early, and
+   those it then decoded alone.
 4. segmentation: ``audio.detect_nonsilent`` against ``pydub.silence.detect_nonsilent``
    on the same audio with the same arguments (``--segment-minutes``, since pydub
    takes minutes on 30): bar 100x.
 5. locating 1,000 quotes drawn from the reference in the pipeline's transcript:
    at most 5% of the transcription time; adjudicating a few located sample quotes
-   with base: at most 1 s per quote.
+   as ``dispatch verify`` does (base judging, tiny.en as witness, torch's default
+   threads): at most 1 s per quote.
 6. peak memory (max RSS) of the pipeline subprocess with tiny.en: at most 1.5 GB.
 
 Each engine's word error rate (jiwer, Whisper's English normaliser on both sides)
@@ -151,9 +153,9 @@ def timed(fn, *args, **kwargs):
 # --------------------------------------------------------------------------- runs
 
 
-def run_pipeline(wav: Path, out: Path, args) -> tuple[float, float, tuple[int, int]]:
+def run_pipeline(wav: Path, out: Path, args) -> tuple[float, float, tuple[int, int, int]]:
     """``dispatch -v transcribe`` in a subprocess: (wall seconds, peak RSS in GB,
-    (windows packed, windows decoded alone) from its log)."""
+    (windows packed, windows packed again, windows decoded alone) from its log)."""
     cmd = [sys.executable, "-m", "pipeline", "-v", "transcribe", str(wav), "--out", str(out),
            "--model", args.model, "--beam-size", str(args.beam_size),
            "--threads", str(args.threads), "--quiet"]
@@ -162,8 +164,9 @@ def run_pipeline(wav: Path, out: Path, args) -> tuple[float, float, tuple[int, i
                           stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    found = re.search(r"(\d+) windows packed, then (\d+) decoded alone", done.stderr)
-    return wall, peak_kb / 1024 / 1024, (int(found[1]), int(found[2]))
+    found = re.search(r"(\d+) windows packed, (\d+) packed again, then (\d+) decoded alone",
+                      done.stderr)
+    return wall, peak_kb / 1024 / 1024, (int(found[1]), int(found[2]), int(found[3]))
 
 
 def pipeline_transcript(out: Path):
@@ -192,11 +195,11 @@ def plain_openai_whisper(samples: np.ndarray, args) -> tuple[str, float, float]:
     import torch
     import whisper
 
-    from pipeline.engines import _compile_aligner
+    from pipeline.engines import compile_aligner
     from pipeline.models import load_openai_model
 
     model = load_openai_model(args.model)
-    _compile_aligner()  # numba's first compile would reset torch's threads
+    compile_aligner()  # numba's first compile would reset torch's threads
     torch.set_num_threads(args.torch_threads)
     with torch.inference_mode():
         result, wall, cpu = timed(whisper.transcribe, model, samples, language="en",
@@ -255,31 +258,22 @@ def locate_quotes(transcript, lines: list[Line], n: int, seed: int = 1) -> float
     return time.perf_counter() - started
 
 
-def adjudicate_quotes(transcript, samples: np.ndarray, lines: list[Line], n: int):
-    """(seconds per quote, quotes judged, judge load seconds) with base on sample quotes."""
-    from pipeline.adjudicate import adjudicate, cut_window
-    from pipeline.locate import WordIndex
-    from pipeline.records import Quote
-    from pipeline.scoring import Scorer
-    from pipeline.verify import heard_words_between
+def adjudicate_quotes(transcript, samples: np.ndarray, lines: list[Line], n: int, threads: int):
+    """(seconds per quote, quotes judged, scorers' load seconds): ``verify_quotes`` as
+    ``dispatch verify`` runs it (base judging, tiny.en witness) on ``n`` sample lines of
+    five words or more, on ``threads`` torch threads."""
+    import torch
 
-    scorer, load_s, _ = timed(Scorer.load, "base")
-    index = WordIndex([transcript])
+    from pipeline.records import Quote
+    from pipeline.verify import VerifyOptions, load_scorers, verify_quotes
+
+    torch.set_num_threads(threads)
+    options = VerifyOptions()
+    scorers, load_s, _ = timed(load_scorers, options)
     picked = [x for x in lines if x.piece.startswith("audio_samples") and len(x.text.split()) >= 5]
-    jobs = []
-    for x in picked:
-        found = index.locate(Quote("q", "bench", x.text, [x.text]))
-        if found and found[0]:
-            jobs.append((x.text, found[0][0]))
-        if len(jobs) == n:
-            break
-    started = time.perf_counter()
-    for text, cand in jobs:
-        window, at = cut_window(samples, cand.start_s, cand.end_s)
-        heard = heard_words_between(transcript, at, at + len(window) / SR)
-        adjudicate(text, heard, window, at, [scorer], span=(cand.start_s, cand.end_s))
-    seconds = time.perf_counter() - started
-    return seconds / max(1, len(jobs)), len(jobs), load_s
+    quotes = [Quote(f"q{i}", "bench", x.text, [x.text]) for i, x in enumerate(picked[:n])]
+    _, seconds, _ = timed(verify_quotes, quotes, [transcript], lambda _: samples, scorers, options)
+    return seconds / max(1, len(quotes)), len(quotes), load_s
 
 
 # --------------------------------------------------------------------------- report
@@ -328,6 +322,9 @@ def main() -> None:
 
     printout = Printout()
     say = printout.say
+    import torch
+
+    default_threads = torch.get_num_threads()  # openai-whisper's run below pins it
     samples, lines = build_recording(args.minutes)
     duration = len(samples) / SR
     with tempfile.TemporaryDirectory() as tmp:
@@ -336,7 +333,7 @@ def main() -> None:
         samples = audio.load_audio(wav)  # what the pipeline sees (16-bit)
         log = lambda m: print(f"  .. {m}", file=sys.stderr, flush=True)  # noqa: E731
         log("pipeline (subprocess)")
-        pipe_s, peak_gb, (packed_n, alone_n) = run_pipeline(wav, Path(tmp) / "out", args)
+        pipe_s, peak_gb, (packed_n, again_n, alone_n) = run_pipeline(wav, Path(tmp) / "out", args)
         transcript = pipeline_transcript(Path(tmp) / "out")
         pipe_text = " ".join(s.text for s in transcript.segments)
         log(f"pipeline {pipe_s:.1f} s; plain faster-whisper")
@@ -354,7 +351,7 @@ def main() -> None:
         locate_s = locate_quotes(transcript, lines, args.quotes)
         log("adjudicate")
         per_quote, judged, judge_load = adjudicate_quotes(transcript, samples, lines,
-                                                          args.adjudicate)
+                                                          args.adjudicate, default_threads)
     from pipeline.transcribe import TranscribeOptions, plan_windows
 
     windows = plan_windows(transcript.transmissions, TranscribeOptions())
@@ -381,19 +378,19 @@ def main() -> None:
     say(f"{'3 padding (windows x 30 s / speech)':34s} {len(windows) * 30.0:9.1f}s "
         f"{speech_tx:9.1f}s {waste:9.3g} {'<= 1.2':>8s}  {'yes' if waste <= 1.2 else 'NO'}"
         f"   ({len(windows)} windows packed)")
-    decoded_n = packed_n + alone_n
+    decoded_n = packed_n + again_n + alone_n
     say(f"{'3 same, every window decoded':34s} {decoded_n * 30.0:9.1f}s {speech_tx:9.1f}s "
-        f"{decoded_n * 30.0 / speech_tx:9.3g} {'':>8s}      ({packed_n} packed + {alone_n} "
-        f"transmissions decoded alone, {alone_n - len([w for w in windows if len(w.placements) == 1])}"
-        f" of them missed by a packed window)")
+        f"{decoded_n * 30.0 / speech_tx:9.3g} {'':>8s}      ({packed_n} packed + {again_n} "
+        f"packed again from what they missed + {alone_n} transmissions decoded alone)")
     r4 = pydub_s / ours_s
     row(f"4 segmentation vs pydub ({seg_min:g} min)", ours_s, pydub_s, r4, ">= 100x", r4 >= 100)
     share = locate_s / pipe_s
     row(f"5 locate {args.quotes} quotes / transcribe", locate_s, pipe_s, share, "<= 0.05",
         share <= 0.05)
-    say(f"{'5 adjudicate with base, per quote':34s} {per_quote:9.2f}s {'':>10s} "
+    say(f"{'5 verify with base, per quote':34s} {per_quote:9.2f}s {'':>10s} "
         f"{judged:>9d}q {'<= 1 s':>8s}  {'yes' if per_quote <= 1 else 'NO'}"
-        f"   (judge loaded once in {judge_load:.1f} s, not counted)")
+        f"   (judge and witness loaded once in {judge_load:.1f} s, not counted; "
+        f"torch threads {default_threads})")
     say(f"{'6 peak memory of the pipeline':34s} {peak_gb:9.2f}G {'':>10s} {'':>9s} "
         f"{'<= 1.5 GB':>8s}  {'yes' if peak_gb <= 1.5 else 'NO'}")
     say()
