@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.locate import ADDED, FORM, MISSING, WordIndex, align
 from pipeline.records import Quote, Segment, Transcript, Word
-from pipeline.text import normalize
+from pipeline.text import normalize, tokens_from_words
 
 CHATTER = [
     "copy that unit twelve show me en route to the north side",
@@ -147,6 +147,13 @@ ALIGN_CASES = [
     ("the chief of patrol", "the cheif of patrol",
      [("match", ["the"], ["the"]), ("changed", ["chief"], ["cheif"]),
       ("match", ["of"], ["of"]), ("match", ["patrol"], ["patrol"])]),
+    ("we are not sending", "we're not sending",
+     [(FORM, ["we", "are"], ["we're"]), ("match", ["not"], ["not"]),
+      ("match", ["sending"], ["sending"])]),
+    ("any body there", "anybody there",
+     [(FORM, ["any", "body"], ["anybody"]), ("match", ["there"], ["there"])]),
+    ("anybody there", "any body there",
+     [(FORM, ["anybody"], ["any", "body"]), ("match", ["there"], ["there"])]),
 ]
 
 
@@ -164,3 +171,28 @@ def test_align_reports_unheard_quote_words_at_the_ends():
     score, ops = align(q, normalize("copy all units clear out"))
     assert [op.op for op in ops[:3]] == [ADDED, ADDED, ADDED]
     assert 0.5 < score < 1.0
+
+
+SPELLED = [
+    # transmissions where spelled numbers join (or not) across the edges of a window
+    "unit twenty five respond to the two hundred block ten four",
+    "twenty-five hundred copy fifty one hundred uh thirty three and one two",
+    "copy 10-4 twenty twenty five two-hundred, ... nine one one",
+]
+
+
+@pytest.mark.parametrize("heard", SPELLED)
+def test_windows_are_their_words_normalised(heard):
+    # the index slices most windows from words normalised once; every window must be
+    # what normalising its own words gives, as spelled numbers join only inside it
+    t = transcript("call.wav", CHATTER[:1] + [heard])
+    index = WordIndex([t])
+    words = t.words
+    for lo in range(len(words)):
+        for hi in range(lo + 1, len(words) + 1):
+            want = tokens_from_words(words[lo:hi], start=lo)
+            window = index._window(index.docs[0], lo, hi)
+            assert window.heard.texts == [x.text for x in want]
+            for a in range(len(want)):
+                assert window.cut(words, a, len(want)) == want[a:]
+                assert window.cut(words, 0, a + 1) == want[:a + 1]
