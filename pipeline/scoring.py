@@ -41,6 +41,12 @@ BATCH_SIZE = 16
 CACHE_WINDOWS = 8
 """Encoded windows a scorer keeps, so quotes landing on the same audio encode once."""
 
+BEAM_THREADS = 1
+"""CTranslate2 threads for beam hypotheses. One: right after an encoder or decoder pass
+torch's OpenMP workers still spin on the other cores, and a second CTranslate2 thread
+fights them (base, 6 s windows, 2 cores: 0.12 s per beam search with one thread, 0.31 s
+with two, 0.33 s with CTranslate2's default)."""
+
 
 @dataclass
 class AudioContext:
@@ -94,18 +100,16 @@ class Scorer:
         name: A label for logs and reports.
         beam_model_dir: The same model's CTranslate2 directory, which decodes beam
             hypotheses (:meth:`hypotheses`) over the features encoded here, int8, about ten
-            times faster than openai-whisper's Python beam search. None: no hypotheses.
-        threads: CTranslate2 threads for the beam search (0: its default).
+            times faster than openai-whisper's Python beam search (on
+            :data:`BEAM_THREADS` threads). None: no hypotheses.
     """
 
-    def __init__(self, model, name: str = "", beam_model_dir: Path | None = None,
-                 threads: int = 0) -> None:
+    def __init__(self, model, name: str = "", beam_model_dir: Path | None = None) -> None:
         from whisper.tokenizer import get_tokenizer
 
         self.model = model.eval()
         self.name = name or ("multilingual" if model.is_multilingual else "english")
         self.beam_model_dir = beam_model_dir
-        self.threads = threads
         self._beam_model = None
         self.tokenizer = get_tokenizer(model.is_multilingual, num_languages=model.num_languages,
                                        language="en", task="transcribe")
@@ -137,7 +141,7 @@ class Scorer:
         except ModelError as e:
             logger.warning("no CTranslate2 copy of %s, so no beam hypotheses: %s", name, e)
             beam_dir = None
-        return cls(model, name=name, beam_model_dir=beam_dir, threads=threads)
+        return cls(model, name=name, beam_model_dir=beam_dir)
 
     # ------------------------------------------------------------------ encoding
 
@@ -364,13 +368,18 @@ class Scorer:
 
     def _beam(self, ctx: AudioContext, beam_size: int) -> list[str]:
         import ctranslate2
+        import torch
 
         if self.beam_model_dir is None:
             return []
         if self._beam_model is None:
+            threads = torch.get_num_threads()
             self._beam_model = ctranslate2.models.Whisper(
                 str(self.beam_model_dir), device="cpu", compute_type="int8",
-                intra_threads=self.threads)
+                intra_threads=BEAM_THREADS)
+            # CTranslate2 sets the OpenMP thread count it shares with torch: without this,
+            # every later encoder and decoder pass ran on one thread (1.9 s a quote, not 1.2)
+            torch.set_num_threads(threads)
         features = ctranslate2.StorageView.from_array(
             np.ascontiguousarray(ctx.features.float().cpu().numpy()))
         (result,) = self._beam_model.generate(features, [self.sot], beam_size=beam_size,
