@@ -43,8 +43,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline import locate
 from pipeline import text as textmod
+from pipeline.align import align
 from pipeline.audio import SAMPLE_RATE
 from pipeline.records import Word
 
@@ -232,7 +232,7 @@ class _Evidence:
 
 def _evidence(label: str, words: list[str], quote: _Side) -> _Evidence:
     side = _Side.of(words)
-    _, ops = locate.align(quote.tokens, side.tokens)  # the quote inside what was heard
+    _, ops = align(quote.tokens, side.tokens)  # the quote inside what was heard
     match = {op.quote_tokens[0]: op.heard_tokens[0] for op in ops
              if len(op.quote_tokens) == len(op.heard_tokens) == 1
              and quote.toks[op.quote_tokens[0]] == side.toks[op.heard_tokens[0]]}

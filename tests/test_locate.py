@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.locate import ADDED, FORM, MISSING, WordIndex, align
+from pipeline.align import ADDED, FORM, MISSING, align
+from pipeline.locate import WordIndex
 from pipeline.records import Quote, Segment, Transcript, Word
 from pipeline.text import normalize, tokens_from_words
 
