@@ -200,11 +200,13 @@ def plain_openai_whisper(samples: np.ndarray, args) -> tuple[str, float, float]:
 
     model = load_openai_model(args.model)
     compile_aligner()  # numba's first compile would reset torch's threads
+    default = torch.get_num_threads()
     torch.set_num_threads(args.torch_threads)
     with torch.inference_mode():
         result, wall, cpu = timed(whisper.transcribe, model, samples, language="en",
                                   beam_size=args.beam_size, word_timestamps=True, fp16=False,
                                   verbose=None)
+    torch.set_num_threads(default)  # what verify runs on later in this process
     return result["text"], wall, cpu
 
 
@@ -258,22 +260,21 @@ def locate_quotes(transcript, lines: list[Line], n: int, seed: int = 1) -> float
     return time.perf_counter() - started
 
 
-def adjudicate_quotes(transcript, samples: np.ndarray, lines: list[Line], n: int, threads: int):
-    """(seconds per quote, quotes judged, scorers' load seconds): ``verify_quotes`` as
-    ``dispatch verify`` runs it (base judging, tiny.en witness) on ``n`` sample lines of
-    five words or more, on ``threads`` torch threads."""
+def adjudicate_quotes(transcript, samples: np.ndarray, lines: list[Line], n: int):
+    """(seconds per quote, quotes judged, scorers' load seconds, torch threads):
+    ``verify_quotes`` as ``dispatch verify`` runs it (base judging, tiny.en witness, torch's
+    default threads) on ``n`` sample lines of five words or more."""
     import torch
 
     from pipeline.records import Quote
     from pipeline.verify import VerifyOptions, load_scorers, verify_quotes
 
-    torch.set_num_threads(threads)
     options = VerifyOptions()
     scorers, load_s, _ = timed(load_scorers, options)
     picked = [x for x in lines if x.piece.startswith("audio_samples") and len(x.text.split()) >= 5]
     quotes = [Quote(f"q{i}", "bench", x.text, [x.text]) for i, x in enumerate(picked[:n])]
     _, seconds, _ = timed(verify_quotes, quotes, [transcript], lambda _: samples, scorers, options)
-    return seconds / max(1, len(quotes)), len(quotes), load_s
+    return seconds / max(1, len(quotes)), len(quotes), load_s, torch.get_num_threads()
 
 
 # --------------------------------------------------------------------------- report
@@ -322,9 +323,6 @@ def main() -> None:
 
     printout = Printout()
     say = printout.say
-    import torch
-
-    default_threads = torch.get_num_threads()  # openai-whisper's run below pins it
     samples, lines = build_recording(args.minutes)
     duration = len(samples) / SR
     with tempfile.TemporaryDirectory() as tmp:
@@ -350,8 +348,8 @@ def main() -> None:
         log("locate")
         locate_s = locate_quotes(transcript, lines, args.quotes)
         log("adjudicate")
-        per_quote, judged, judge_load = adjudicate_quotes(transcript, samples, lines,
-                                                          args.adjudicate, default_threads)
+        per_quote, judged, judge_load, torch_threads = adjudicate_quotes(
+            transcript, samples, lines, args.adjudicate)
     from pipeline.transcribe import TranscribeOptions, plan_windows
 
     windows = plan_windows(transcript.transmissions, TranscribeOptions())
@@ -390,7 +388,7 @@ def main() -> None:
     say(f"{'5 verify with base, per quote':34s} {per_quote:9.2f}s {'':>10s} "
         f"{judged:>9d}q {'<= 1 s':>8s}  {'yes' if per_quote <= 1 else 'NO'}"
         f"   (judge and witness loaded once in {judge_load:.1f} s, not counted; "
-        f"torch threads {default_threads})")
+        f"torch threads {torch_threads})")
     say(f"{'6 peak memory of the pipeline':34s} {peak_gb:9.2f}G {'':>10s} {'':>9s} "
         f"{'<= 1.5 GB':>8s}  {'yes' if peak_gb <= 1.5 else 'NO'}")
     say()
