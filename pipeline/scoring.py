@@ -42,10 +42,9 @@ CACHE_WINDOWS = 8
 """Encoded windows a scorer keeps, so quotes landing on the same audio encode once."""
 
 BEAM_THREADS = 1
-"""CTranslate2 threads for beam hypotheses. One: right after an encoder or decoder pass
-torch's OpenMP workers still spin on the other cores, and a second CTranslate2 thread
-fights them (base, 6 s windows, 2 cores: 0.12 s per beam search with one thread, 0.31 s
-with two, 0.33 s with CTranslate2's default)."""
+"""CTranslate2 threads for beam hypotheses. One is faster for a beam this small (base,
+6-s windows, 2 cores, right after torch's encoder pass: 0.12 s per beam search with one
+thread, 0.20 s with two, 0.23 s with CTranslate2's default)."""
 
 
 @dataclass
