@@ -176,8 +176,19 @@ def normalize_word(word: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         if not raw:
             continue
         text, number_changes = _number_piece(raw)
-        pieces.append((text, tuple(changes + number_changes)))
+        for piece in _as_said(text):
+            said = [f"number '{text}' -> '{' '.join(_as_said(text))}'"] if piece != text else []
+            pieces.append((piece, tuple(changes + number_changes + said)))
     return tuple(pieces)
+
+
+def _as_said(text: str) -> list[str]:
+    """A written three-digit number in the pieces radio speech says it in (``833`` is
+    ``eight thirty-three``: ``8 33``; ``812``: ``8 12``); other text as it is. Round
+    hundreds (``300``) and ``105`` stay whole: they are said as one number."""
+    if len(text) == 3 and text.isdigit() and text[0] != "0" and text[1] != "0":
+        return [text[0], text[1:]]
+    return [text]
 
 
 def _spelled_word(token: Token) -> str | None:

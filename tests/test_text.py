@@ -42,6 +42,10 @@ NORMALIZE_CASES = [
     ("clear out—we’re", ["clear", "out", "we're"]),
     ("blocked in… we’re", ["blocked", "in", "we're"]),
     ("— …", []),
+    ("eight thirty-three", ["8", "33"]),  # a call sign, as said
+    ("833.", ["8", "33"]),  # as Whisper writes it: the same tokens
+    ("8-12", ["8", "12"]),
+    ("300 block", ["300", "block"]),  # round hundreds stay whole
 ]
 
 
