@@ -98,6 +98,11 @@ class AdjudicateOptions:
     one digit away from a number in a doubtful span (all of those are scored)."""
     min_words: int = 3
     """Quotes with fewer words are ``unverifiable`` (too short to judge)."""
+    max_contradicted_share: float = 0.34
+    """A ``misquote`` needs the audio to contradict at most this share of the quote's words
+    (a junction counts as one). Where it contradicts more, this is likely another
+    transmission that shares the quote's call signs ("Eight twelve, we're on scene" for
+    "Eight twelve, we're turning around"), not a misquote of it: ``unverifiable``."""
     listen_pad_s: float = 0.5
     """Seconds added on each side of a doubtful span's times for the replay span."""
 
@@ -178,6 +183,15 @@ class Judgement:
     """Words heard just before the quote (a quote cut short is not a misquote)."""
     said_after: str = ""
     """Words heard just after the quote."""
+    fit: float = float("-inf")
+    """How well the quote fits this audio: the judge's mean log-probability per token of
+    the quote's own tokens, in context. Of two places a quote may come from, the audio
+    fits it better where it was said."""
+
+    @property
+    def held(self) -> int:
+        """Quote words the audio holds here (heard, or won their pairwise test)."""
+        return sum(1 for w in self.words if w.word and w.supported)
 
 
 # --------------------------------------------------------------------------- windows
@@ -538,7 +552,8 @@ def adjudicate(quote_text: str, heard_words: list[Word], window: np.ndarray,
     judge = scorers[0]
     jctx = judge.encode(window)
     evidence = [_evidence("transcript", [w.word.strip() for w in heard_words], quote)]
-    frame = _frame(quote, evidence[0], heard_words, span)
+    heard_frame = _frame(quote, evidence[0], heard_words, span)
+    frame = _best_frame(judge, jctx, quote, heard_frame, evidence[0])[0]
     positions = frame.positions(judge, quote.words)
     own, alts = _listen(judge, jctx, quote, frame, evidence, options)
     for witness in scorers[1:] if options.witness_evidence else []:
@@ -566,11 +581,61 @@ def adjudicate(quote_text: str, heard_words: list[Word], window: np.ndarray,
             scores.append(witness.score(wctx, [frame.text(quote.words)] + texts))
         tests = [_test_span(k, run, quote, candidates, scores, probs, positions, options,
                             len(scorers)) for k, run in judged]
-    aligned = frame.aligned(judge, jctx, quote.words)
+    # times come from the heard words' frame: a quote with nothing before it in the text
+    # is stretched back to the window's start by the alignment
+    aligned = heard_frame.aligned(judge, jctx, quote.words)
     tests += [SpanTest(*_word_range(quote, a, b), " ".join(quote.words[slice(*_word_range(quote, a, b))]),
                        " ".join(reading), outcome="form") for (a, b), reading in forms]
     tests.sort(key=lambda t: t.word_start)
-    return _judgement(quote, tests, evidence[0], heard_words, aligned, window_start_s, options)
+    judgement = _judgement(quote, tests, evidence[0], heard_words, aligned, window_start_s, options)
+    judgement.fit = _fit(own, positions)
+    return judgement
+
+
+def quote_fit(quote_text: str, heard_words: list[Word], window: np.ndarray, scorer,
+              span: tuple[float, float] | None = None) -> float:
+    """How well a quote fits a stretch of audio (``Judgement.fit``), from one encoder and
+    one decoder pass: a cheap test of whether it was said here rather than elsewhere.
+
+    Args are as for :func:`adjudicate`, with one scorer (the judge).
+    """
+    quote = _Side.of(textmod.split_words(quote_text))
+    if not quote.words:
+        return float("-inf")
+    transcript = _evidence("transcript", [w.word.strip() for w in heard_words], quote)
+    frame = _frame(quote, transcript, heard_words, span)
+    return _best_frame(scorer, scorer.encode(window), quote, frame, transcript)[1]
+
+
+def _fit(own, positions: list[int], extra: int = 0) -> float:
+    """Mean log-probability of the quote's own tokens (``positions``: each word's first
+    token, then the end), and of ``extra`` tokens after them."""
+    values = own.logprobs[positions[0]:positions[-1] + extra]
+    return float(np.mean(values)) if values else float("-inf")
+
+
+def _best_frame(scorer, ctx, quote: _Side, frame: _Frame, transcript: _Evidence
+                ) -> tuple[_Frame, float]:
+    """The heard words around the quote, less the one next to an edge word of the quote the
+    recogniser did not hear, where the audio fits the quote better without it: the
+    recogniser may have split that word in two ("This batch" for "Dispatch"), and the half
+    outside the quote's match would take the audio of the quote's own word.
+
+    Variants are compared on the quote's tokens and the one token after them (the next
+    heard word, or end-of-text), one decoder pass for all.
+
+    Returns:
+        (the frame, the quote's fit in it).
+    """
+    variants = [frame]
+    if frame.before and 0 not in transcript.match:
+        variants.append(_Frame(frame.before[:-1], frame.after))
+    if frame.after and len(quote.toks) - 1 not in transcript.match:
+        variants += [_Frame(v.before, frame.after[1:]) for v in list(variants)]
+    scores = scorer.score(ctx, [v.text(quote.words) for v in variants])
+    positions = [v.positions(scorer, quote.words) for v in variants]
+    best = max(range(len(variants)), key=lambda i: _fit(scores[i], positions[i], extra=1))
+    return variants[best], _fit(scores[best], positions[best])
 
 
 def _listen(scorer, ctx, quote: _Side, frame: _Frame, evidence: list, options: AdjudicateOptions):
@@ -750,6 +815,9 @@ def _all_numbers(words: list[str]) -> bool:
 
 
 def _judgement(quote, tests, transcript, heard_words, aligned, window_start_s, options) -> Judgement:
+    other_line = _contradicted_share(tests, quote) > options.max_contradicted_share
+    for t in tests if other_line else []:
+        t.outcome = "doubtful" if t.outcome == "contradicted" else t.outcome
     words = _word_judgements(quote, tests, transcript, aligned, window_start_s)
     outcomes = {t.outcome for t in tests} - {"form"}
     differences = [f'audio says "{t.heard}", quote says "{t.quoted}"'
@@ -758,6 +826,9 @@ def _judgement(quote, tests, transcript, heard_words, aligned, window_start_s, o
     differences += [f'recognisers heard "{t.unclear}" for "{t.quoted}" at the edge (clipped as '
                     f'the radio keyed up?); of the numbers one digit away, the audio favours the quote\'s'
                     for t in tests if t.unclear]
+    if other_line:
+        differences.append("the audio here differs in too many of the quote's words for one "
+                           "misquote: it may be another transmission")
     before, after = _context(transcript, heard_words)
     margins = [m for t in tests for m in t.margins[:1]]
     if "contradicted" in outcomes:
@@ -785,6 +856,12 @@ def _judgement(quote, tests, transcript, heard_words, aligned, window_start_s, o
         listen_start=min(w.start for w in listen) - options.listen_pad_s if listen else 0.0,
         listen_end=max(w.end for w in listen) + options.listen_pad_s if listen else 0.0,
         doubt=float(doubt), spans=tests, said_before=before, said_after=after)
+
+
+def _contradicted_share(tests: list[SpanTest], quote: _Side) -> float:
+    """Share of the quote's words the audio contradicts (a junction counts as one word)."""
+    n = sum(max(1, t.word_end - t.word_start) for t in tests if t.outcome == "contradicted")
+    return n / max(1, len(quote.words))
 
 
 def _verbatim_or_minor(quote: _Side, transcript: _Evidence) -> str:

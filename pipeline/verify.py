@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline import text as textmod
-from pipeline.adjudicate import AdjudicateOptions, adjudicate, compare_versions, cut_window
+from pipeline.adjudicate import AdjudicateOptions, adjudicate, compare_versions, cut_window, quote_fit
 from pipeline.audio import SAMPLE_RATE
 from pipeline.locate import Candidate, LocateOptions, WordIndex
 from pipeline.records import Quote, QuoteCheck, QuoteWord, Transcript, Word
@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 SEVERITY = {"verbatim": 0, "minor": 1, "unverifiable": 2, "misquote": 3}
 """Joining parts: the worst part's verdict wins."""
+
+CONFIRMED = ("verbatim", "minor")
+"""Verdicts that say the audio holds every word of the quote."""
 
 
 @dataclass
@@ -52,6 +55,12 @@ class VerifyOptions:
     the audio confirms the quote. Ellipsis parts near a found part use the same floor."""
     near_s: float = 30.0
     """How far (seconds) from a found part a missing ellipsis part is looked for."""
+    alternatives: int = 2
+    """Other regions a quote is judged at when its best match does not confirm it (each
+    costs one adjudication). Formulaic lines recur ("Ten four, eight thirty-three"), and
+    the transcript's best match may be another transmission than the one quoted."""
+    alternative_score: float = 0.2
+    """Lowest transcript match for such a region."""
 
 
 def verify_quotes(
@@ -95,7 +104,72 @@ def check_quote(quote: Quote, index: WordIndex, samples_for, scorers, options) -
     if not any(found):
         return _second_chance(quote, index, samples_for, scorers, options)
     best = _fill_missing_parts(quote, [c[0] if c else None for c in found], index, options)
-    return _join(quote, _judge_parts(quote, best, index, samples_for, scorers, options), index)
+    judged = _judge_parts(quote, best, index, samples_for, scorers, options)
+    note = None
+    if len(judged) == 1:
+        judged[0], note = _best_place(quote, judged[0], index, samples_for, scorers, options)
+    check = _join(quote, judged, index)
+    if note:
+        check.reasons.append(note)
+    return check
+
+
+def _best_place(quote, judged, index, samples_for, scorers, options) -> tuple[tuple, str | None]:
+    """Where a quote was said, when its best match does not confirm it: the audio decides.
+
+    Formulaic lines recur ("Ten four, eight thirty-three"), so the transcript's best match
+    may be another transmission that shares the quote's call signs. The next best regions
+    are tried too:
+
+    - a misquote stands only if no other region holds as many of the quote's words without
+      contradicting it; every region is judged in full;
+    - else the quote is scored on each region's audio (one encoder and one decoder pass,
+      :func:`adjudicate.quote_fit`), and the best-fitting one is judged in full.
+
+    A region that confirms the quote wins; then one that does not contradict it; then the
+    better fit.
+
+    Returns:
+        (the chosen (text, candidate, judgement), a reason to report, or None).
+    """
+    text, cand, judgement = judged
+    if judgement.verdict in CONFIRMED or not options.alternatives:
+        return judged, None
+    (near,) = index.locate(quote, top_k=options.alternatives + 2, min_score=options.alternative_score)
+    others = [c for c in near if not _same_region(c, cand)][:options.alternatives]
+    if not others:
+        return judged, None
+    if judgement.verdict != "misquote":
+        fits = [_fit_at(text, c, index.transcript(c.recording), samples_for, scorers[0], options)
+                for c in others]
+        fit, best_other = max(zip(fits, others), key=lambda f: f[0])
+        if fit <= judgement.fit:
+            return judged, (f"also scored at {len(others)} other place(s) the transcript nearly "
+                            "matches; the audio fits the quote best here")
+        others = [best_other]
+    tried = [(text, c, _judge(text, c, index.transcript(c.recording), samples_for, scorers, options))
+             for c in others]
+    best = max([judged] + tried, key=lambda t: _place_key(t[2], judgement))
+    if best is judged:
+        return judged, (f"also judged at {len(tried)} other place(s) the transcript nearly "
+                        "matches; none fits the quote better")
+    return best, (f"the transcript matched best at {_where(cand)}, where the audio "
+                  f"{'contradicts' if judgement.verdict == 'misquote' else 'fits'} the quote "
+                  f"{'' if judgement.verdict == 'misquote' else 'less '}; judged here instead")
+
+
+def _place_key(j, first) -> tuple:
+    """Which of a quote's places to report: one that confirms it, then one that holds at
+    least as many of its words as the first place without contradicting it, then the fit."""
+    return (j.verdict in CONFIRMED, j.verdict != "misquote" and j.held >= first.held, j.fit)
+
+
+def _same_region(a: Candidate, b: Candidate) -> bool:
+    return a.recording == b.recording and a.start_s < b.end_s and b.start_s < a.end_s
+
+
+def _where(c: Candidate) -> str:
+    return f"{c.recording} {c.start_s:.1f}-{c.end_s:.1f} s"
 
 
 def _judge_parts(quote, best, index, samples_for, scorers, options) -> list:
@@ -152,12 +226,27 @@ def _not_found_confidence() -> float:
 
 def _judge(text: str, cand: Candidate, transcript: Transcript, samples_for, scorers, options):
     """Cut the audio around a candidate region once and adjudicate the part on it."""
+    window, start, heard = _window_at(cand, transcript, samples_for, options)
+    import os
+    span = None if os.environ.get("NOSPAN") else (cand.start_s, cand.end_s)
+    return adjudicate(text, heard, window, start, list(scorers), options.adjudicate,
+                      span=span)
+
+
+def _fit_at(text: str, cand: Candidate, transcript: Transcript, samples_for, scorer, options) -> float:
+    """How well the part fits the audio around a candidate region (``quote_fit``)."""
+    window, _, heard = _window_at(cand, transcript, samples_for, options)
+    import os
+    span = None if os.environ.get("NOSPAN") else (cand.start_s, cand.end_s)
+    return quote_fit(text, heard, window, scorer, span=span)
+
+
+def _window_at(cand: Candidate, transcript: Transcript, samples_for, options):
+    """(window samples, window start, the recogniser's words over it) around a candidate."""
     samples = samples_for(transcript.recording)
     window, start = cut_window(samples, cand.start_s, cand.end_s, options.adjudicate)
     end = start + len(window) / SAMPLE_RATE
-    heard = heard_words_between(transcript, start, end)
-    return adjudicate(text, heard, window, start, list(scorers), options.adjudicate,
-                      span=(cand.start_s, cand.end_s))
+    return window, start, heard_words_between(transcript, start, end)
 
 
 def _join(quote: Quote, judged: list, index: WordIndex) -> QuoteCheck:
@@ -340,12 +429,16 @@ def _lines(checks: Iterable[QuoteCheck]) -> dict[str, list[QuoteCheck]]:
 
 
 def _distinct_versions(line: list[QuoteCheck]) -> dict[str, list[QuoteCheck]]:
-    """Versions of a line that differ in words (not only in form), text -> checks."""
+    """Versions of a line that differ in words (not only in form), text -> checks. A quote
+    that is an excerpt of another ("Ten four, eight thirty-three." of "Ten four, eight
+    thirty-three. Let me know when you're out.") is no rival version: it is left out."""
     versions: dict[str, list[QuoteCheck]] = {}
     for c in line:
         key = " ".join(t.text for t in textmod.normalize(c.quote.text))
         versions.setdefault(key, []).append(c)
-    return {checks[0].quote.text: checks for checks in versions.values()}
+    rivals = {k: v for k, v in versions.items()
+              if not any(k != other and f" {k} " in f" {other} " for other in versions)}
+    return {checks[0].quote.text: checks for checks in rivals.values()}
 
 
 def _plain(text: str) -> str:

@@ -139,6 +139,62 @@ def test_weak_match_counts_only_when_the_audio_confirms(run):
     assert c.verdict == "verbatim" and "audio confirms" in c.reasons[-1]
 
 
+def test_excerpt_of_a_longer_quote_is_no_rival_version(run):
+    long = Quote("a:1", "a.txt", "We're not sending anybody out to that location.")
+    short = Quote("b:1", "b.txt", "We're not sending anybody out")
+    checks = run([long, short], version_scores=[-0.4, -1.5])
+    assert checks[0].line_id == checks[1].line_id
+    assert [c.verdict for c in checks] == ["verbatim", "verbatim"]
+    assert not any("versions" in r for c in checks for r in c.reasons)
+
+
+RECURRING = [  # a call sign's formulaic line, said at 1 s; another like it at 40 s
+    ("Dispatcher", 1.0, "send for eight thirty three"),
+    ("Unit 1", 5.0, " ".join(f"word{i}" for i in range(80))),  # apart: two search windows
+    ("Dispatcher", 40.0, "ten four eight twenty one copy that"),
+]
+
+
+def judged_by_place(verdicts: dict):
+    """A stub judge whose verdict depends on where it judges (by the span's start)."""
+    def judge(text, heard, window, start, scorers, options, span=None):
+        verdict = verdicts[int(span[0] // 10)]
+        j = fake_adjudicate(verdict)(text, heard, window, start, scorers, options, span)
+        for w in j.words:
+            w.supported = verdict != "misquote" or None
+        j.fit = {"misquote": -3.0, "unverifiable": -3.5}.get(verdict, -1.0)
+        return j
+    return judge
+
+
+@pytest.mark.parametrize("verdicts,expected,start", [
+    ({0: "verbatim", 4: "misquote"}, "verbatim", 1.8),  # confirmed where it was said
+    ({0: "unverifiable", 4: "misquote"}, "unverifiable", 1.8),  # may come from there
+    ({0: "misquote", 4: "misquote"}, "misquote", 40.0),  # contradicted everywhere
+])
+def test_misquote_stands_only_where_no_other_place_holds_the_quote(monkeypatch, verdicts,
+                                                               expected, start):
+    monkeypatch.setattr(verify_module_lines(), "LINES", RECURRING)
+    q = Quote("q1", "a.txt", "Ten four, eight thirty-three.")  # best match: the 20-s line
+    monkeypatch.setattr(verify, "compare_versions", lambda *a: [0.0])
+    monkeypatch.setattr(verify, "adjudicate", judged_by_place(verdicts))
+    samples = np.zeros(16000 * 60, dtype=np.float32)
+    [c] = verify.verify_quotes([q], [transcript()], lambda rec: samples, [object()])
+    assert (c.verdict, c.start_s) == (expected, pytest.approx(start))
+    assert any("judged" in r for r in c.reasons)
+
+
+def test_unconfirmed_quote_moves_only_where_the_audio_fits_it_better(monkeypatch):
+    monkeypatch.setattr(verify_module_lines(), "LINES", RECURRING)
+    q = Quote("q1", "a.txt", "Ten four, eight thirty-three.")
+    monkeypatch.setattr(verify, "adjudicate", judged_by_place({0: "verbatim", 4: "unverifiable"}))
+    samples = np.zeros(16000 * 60, dtype=np.float32)
+    for fit, start in [(-1.0, 1.8), (-4.0, 40.0)]:
+        monkeypatch.setattr(verify, "quote_fit", lambda *a, fit=fit, **k: fit)
+        [c] = verify.verify_quotes([q], [transcript()], lambda rec: samples, [object()])
+        assert c.start_s == pytest.approx(start)
+
+
 def verify_module_lines():
     import sys
 
