@@ -154,35 +154,51 @@ def naive(quote: str, heard_words) -> str:
     return "verbatim" if " " + " ".join(q) + " " in text else "misquote"
 
 
-def run_set(name: str, lines: list[Line], scorers, engine, options, args, degrade_snr=None):
-    from pipeline.engines import DecodeOptions
-
+def labelled(lines: list[Line], args) -> list[tuple[Line, list[tuple[str, str]]]]:
+    """Each line of at least ``--min-words`` words with its quotes: (text, "true") and one
+    one-edit misquote (text, kind), the kinds in turn."""
     rng = random.Random(7)
     kinds = ["change", "drop", "number", "add"]
-    audio, heard = {}, {}
-    results = {"adjudicate": [], "naive": []}
-    pairs, starts, ends, seconds = [], [], [], []
     lines = [ln for ln in lines if len(ln.text.split()) >= args.min_words]
     if args.quick:
         lines = lines[:args.quick]
+    out = []
     for n, line in enumerate(lines):
-        if line.recording not in audio:
-            samples = load_audio(line.recording)
-            if degrade_snr is not None:
-                samples = degrade(samples, degrade_snr, seed=len(audio))
-            audio[line.recording] = samples
-            segs = engine.transcribe(samples, DecodeOptions(beam_size=5))
-            heard[line.recording] = [w for s in segs for w in s.words]
-        samples = audio[line.recording]
         edit = None
         for k in range(len(kinds)):
             edit = one_edit(line.text, kinds[(n + k) % len(kinds)], rng)
             if edit:
                 break
+        out.append((line, [(line.text, "true")] + ([edit] if edit else [])))
+    return out
+
+
+def load_set(lines: list[Line], degrade_snr) -> dict[Path, np.ndarray]:
+    """Each recording of a set, decoded (and degraded, when ``degrade_snr`` is given)."""
+    audio = {}
+    for line in lines:
+        if line.recording not in audio:
+            samples = load_audio(line.recording)
+            if degrade_snr is not None:
+                samples = degrade(samples, degrade_snr, seed=len(audio))
+            audio[line.recording] = samples
+    return audio
+
+
+def run_set(name: str, items, audio, scorers, engine, options):
+    """Each quote judged where its reference line is (the span padded), beside the naive diff."""
+    from pipeline.engines import DecodeOptions
+
+    heard = {rec: [w for s in engine.transcribe(samples, DecodeOptions(beam_size=5)) for w in s.words]
+             for rec, samples in audio.items()}
+    results = {"adjudicate": [], "naive": []}
+    pairs, starts, ends, seconds = [], [], [], []
+    for line, quotes in items:
+        samples = audio[line.recording]
         window, ws = cut_window(samples, line.start, line.end, options)
         we = ws + len(window) / 16000
         hw = [w for w in heard[line.recording] if w.end > ws and w.start < we]
-        for quote, truth in [(line.text, "true")] + ([(edit[0], edit[1])] if edit else []):
+        for quote, truth in quotes:
             t0 = time.perf_counter()
             span = (line.start, line.end) if line.exact else None
             j = adjudicate(quote, hw, window, ws, scorers, options, span=span)
@@ -194,20 +210,63 @@ def run_set(name: str, lines: list[Line], scorers, engine, options, args, degrad
                 spoken = [w for w in j.words if w.word]
                 starts.append(abs(spoken[0].start - line.start))
                 ends.append(abs(spoken[-1].end - line.end))
-        if edit:
-            scores = compare_versions([line.text, edit[0]], window, scorers[0])
+        if len(quotes) > 1:
+            scores = compare_versions([line.text, quotes[1][0]], window, scorers[0])
             pairs.append(scores[0] > scores[1])
     report()
-    report(f"== {name}: {len(lines)} lines, {sum(1 for t, _ in results['naive'] if t != 'true')} misquotes")
+    report(f"== {name}: {len(items)} lines, {sum(len(q) - 1 for _, q in items)} misquotes, "
+           "each judged where its line is")
     report(f"{'method':<11} {'mis->verb':>9} {'mis prec':>8} {'mis rec':>7} {'true conf':>9} "
            f"{'unv true':>8} {'unv mis':>7}")
     for method, rows in results.items():
         report(f"{method:<11} " + _figures(rows))
     report(f"pairwise accuracy (mean log-prob, {scorers[0].name}): {np.mean(pairs):.2f} of {len(pairs)}")
-    label = "exact" if lines and lines[0].exact else "reference approx ±1.5 s"
+    label = "exact" if items and items[0][0].exact else "reference approx ±1.5 s"
     report(f"located start error median {np.median(starts):.2f} s, end {np.median(ends):.2f} s ({label})")
     report(f"adjudicate: {1000 * np.mean(seconds):.0f} ms per quote, "
            f"median {1000 * np.median(seconds):.0f} ms (encoding included, shared CPU)")
+
+
+def run_search(name: str, items, audio, scorers, engine, options):
+    """End to end, as ``dispatch verify`` runs: every quote searched for in the packed
+    transcripts of all the set's recordings, then judged (``verify_quotes``), once taking
+    the transcript's best match as the place, once letting the audio pick among the
+    nearly matching places (the default)."""
+    from pipeline.records import Quote
+    from pipeline.transcribe import TranscribeOptions, transcribe_file
+    from pipeline.verify import VerifyOptions, verify_quotes
+
+    transcripts = [transcribe_file(str(rec), samples, "", engine, TranscribeOptions())
+                   for rec, samples in audio.items()]
+    flat = [(line, text, truth) for line, quotes in items for text, truth in quotes]
+    quotes = [Quote(f"q{i}", truth, text, [text]) for i, (_, text, truth) in enumerate(flat)]
+    lines = [line for line, _ in items]
+    report(f"-- located by search in {len(transcripts)} recording(s), as dispatch verify does")
+    report(f"{'place':<11} {'mis->verb':>9} {'mis prec':>8} {'mis rec':>7} {'true conf':>9} "
+           f"{'unv true':>8} {'unv mis':>7} {'right place':>11} {'s/quote':>7}")
+    for label, alternatives in [("best match", 0), ("audio picks", VerifyOptions().alternatives)]:
+        verify = VerifyOptions(adjudicate=options, alternatives=alternatives)
+        t0 = time.perf_counter()
+        checks = verify_quotes(quotes, transcripts, lambda rec: audio[Path(rec)], scorers, verify)
+        per_quote = (time.perf_counter() - t0) / len(quotes)
+        rows = [(truth, c.verdict) for (_, _, truth), c in zip(flat, checks)]
+        right = [_right_place(c, line, lines) for (line, _, truth), c in zip(flat, checks) if truth == "true"]
+        for (_, text, truth), c in zip(flat, checks):
+            logging.info("%s search/%s %-8s %-12s %s | %s", name, label, truth, c.verdict, text,
+                         "; ".join(c.differences + c.reasons))
+        report(f"{label:<11} " + _figures(rows) + f" {np.mean(right):>11.2f} {per_quote:>7.2f}")
+
+
+def _right_place(check, line: Line, lines: list[Line]) -> bool:
+    """Whether a true quote was placed on its line, or on another line of the same words."""
+    same = [x for x in lines if _plain(x.text) == _plain(line.text)]
+    slack = 0.5 if line.exact else 1.5
+    return any(check.recording == str(x.recording) and check.start_s < x.end + slack
+               and check.end_s > x.start - slack for x in same)
+
+
+def _plain(text: str) -> str:
+    return " ".join(t.text for t in textmod.normalize(text))
 
 
 def _figures(rows) -> str:
@@ -234,6 +293,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the table is written")
     parser.add_argument("--min-words", type=int, default=4)
+    parser.add_argument("--no-search", action="store_true",
+                        help="skip the end-to-end runs (quotes located by search, not by reference)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -258,7 +319,11 @@ def main() -> None:
            f"quick {args.quick or 'off'}")
     for name in args.sets.split(","):
         make, snr = sets[name]
-        run_set(name, make(), scorers, engine, options, args, degrade_snr=snr)
+        items = labelled(make(), args)
+        audio = load_set([line for line, _ in items], snr)
+        run_set(name, items, audio, scorers, engine, options)
+        if not args.no_search:
+            run_search(name, items, audio, scorers, engine, options)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(TABLE) + "\n")
 
