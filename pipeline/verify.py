@@ -227,18 +227,14 @@ def _not_found_confidence() -> float:
 def _judge(text: str, cand: Candidate, transcript: Transcript, samples_for, scorers, options):
     """Cut the audio around a candidate region once and adjudicate the part on it."""
     window, start, heard = _window_at(cand, transcript, samples_for, options)
-    import os
-    span = None if os.environ.get("NOSPAN") else (cand.start_s, cand.end_s)
     return adjudicate(text, heard, window, start, list(scorers), options.adjudicate,
-                      span=span)
+                      span=(cand.start_s, cand.end_s))
 
 
 def _fit_at(text: str, cand: Candidate, transcript: Transcript, samples_for, scorer, options) -> float:
     """How well the part fits the audio around a candidate region (``quote_fit``)."""
     window, _, heard = _window_at(cand, transcript, samples_for, options)
-    import os
-    span = None if os.environ.get("NOSPAN") else (cand.start_s, cand.end_s)
-    return quote_fit(text, heard, window, scorer, span=span)
+    return quote_fit(text, heard, window, scorer, span=(cand.start_s, cand.end_s))
 
 
 def _window_at(cand: Candidate, transcript: Transcript, samples_for, options):
