@@ -145,6 +145,8 @@ def test_phonetic_key(a, b, equal):
     ("one of them", ["one", "of", "them"]),
     ("fifty-one hundred South Kedzie.", ["5100", "South", "Kedzie."]),
     ("Nine thirty-three, show us", ["933,", "show", "us"]),
+    ("for the hit\u2011and\u2011run, we\u2019re", ["for", "the", "hit-and-run,", "we're"]),
+    ("copy 10\u20134", ["copy", "10-4"]),
 ])
 def test_render_writes_numbers_as_whisper_does(words, expected):
     assert render_numbers(words.split())[0] == expected

@@ -21,6 +21,7 @@ def checked():
     """Verify a list of quote texts; the recordings are transcribed once per module."""
     from pipeline.audio import load_audio
     from pipeline.engines import load_engine
+    from pipeline.quotes import split_parts
     from pipeline.records import Quote
     from pipeline.transcribe import TranscribeOptions, transcribe_file
     from pipeline.verify import VerifyOptions, load_scorers, verify_quotes
@@ -31,7 +32,7 @@ def checked():
     scorers = load_scorers(VerifyOptions())
 
     def check(*texts):
-        quotes = [Quote(f"q{i}", "test", t) for i, t in enumerate(texts)]
+        quotes = [Quote(f"q{i}", "test", t, split_parts(t)) for i, t in enumerate(texts)]
         return verify_quotes(quotes, transcripts, audio.__getitem__, scorers)
     return check
 
@@ -63,3 +64,14 @@ def test_one_word_misquote_of_a_distinctive_line_is_still_caught(checked):
     assert c.verdict == "misquote"
     assert "routine-traffic" in c.recording and abs(c.start_s - 64.0) < 1.5
     assert any("son" in d for d in c.differences)
+
+
+def test_typographic_hyphens_and_apostrophes_cost_a_quote_nothing(checked):
+    # as published in transcripts/stand-down-or-stand-by.txt: U+2011 hyphens, U+2019
+    # apostrophes; scored as written, the hyphens alone made this true line a misquote
+    published = ("Younger male Hispanic wearing all black … wanted for the hit\u2011and\u2011run, "
+                 "this guy fled from the scene")
+    ascii_, typographic = checked(published.replace("\u2011", "-"), published)
+    assert typographic.verdict != "misquote", typographic.differences
+    assert typographic.verdict == ascii_.verdict
+    assert typographic.confidence == pytest.approx(ascii_.confidence)
