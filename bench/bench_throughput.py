@@ -318,7 +318,7 @@ def main() -> None:
     ap.add_argument("--segment-minutes", type=float, default=3,
                     help="audio for the pydub comparison (pydub takes minutes on 30)")
     ap.add_argument("--quotes", type=int, default=1000)
-    ap.add_argument("--adjudicate", type=int, default=5, help="quotes judged with base")
+    ap.add_argument("--adjudicate", type=int, default=20, help="quotes judged with base")
     args = ap.parse_args()
 
     printout = Printout()

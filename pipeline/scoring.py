@@ -109,9 +109,10 @@ class Scorer:
         self.model = model.eval()
         self.name = name or ("multilingual" if model.is_multilingual else "english")
         self.beam_model_dir = beam_model_dir
-        self._beam_model = None
+        self._beam_model = _load_beam_model(beam_model_dir) if beam_model_dir else None
         self.tokenizer = get_tokenizer(model.is_multilingual, num_languages=model.num_languages,
                                        language="en", task="transcribe")
+        self.tokenizer.encode(" ready")  # compiles the tokenizer's pattern now, not in a quote
         self.sot = list(self.tokenizer.sot_sequence_including_notimestamps)
         self.eot = self.tokenizer.eot
         self._encoded: OrderedDict[tuple, AudioContext] = OrderedDict()
@@ -367,18 +368,9 @@ class Scorer:
 
     def _beam(self, ctx: AudioContext, beam_size: int) -> list[str]:
         import ctranslate2
-        import torch
 
-        if self.beam_model_dir is None:
-            return []
         if self._beam_model is None:
-            threads = torch.get_num_threads()
-            self._beam_model = ctranslate2.models.Whisper(
-                str(self.beam_model_dir), device="cpu", compute_type="int8",
-                intra_threads=BEAM_THREADS)
-            # CTranslate2 sets the OpenMP thread count it shares with torch: without this,
-            # every later encoder and decoder pass ran on one thread (1.9 s a quote, not 1.2)
-            torch.set_num_threads(threads)
+            return []
         features = ctranslate2.StorageView.from_array(
             np.ascontiguousarray(ctx.features.float().cpu().numpy()))
         (result,) = self._beam_model.generate(features, [self.sot], beam_size=beam_size,
@@ -386,6 +378,20 @@ class Scorer:
         texts = [self.tokenizer.decode([t for t in seq if t < self.eot]).strip()
                  for seq in result.sequences_ids]
         return list(dict.fromkeys(t for t in texts if t))
+
+
+def _load_beam_model(model_dir: Path):
+    """The CTranslate2 copy of a scorer's model, for beam hypotheses (int8)."""
+    import ctranslate2
+    import torch
+
+    threads = torch.get_num_threads()
+    model = ctranslate2.models.Whisper(str(model_dir), device="cpu", compute_type="int8",
+                                       intra_threads=BEAM_THREADS)
+    # CTranslate2 sets the OpenMP thread count it shares with torch: without this, every
+    # later encoder and decoder pass ran on one thread (1.9 s a quote, not 1.2)
+    torch.set_num_threads(threads)
+    return model
 
 
 class _Rows:
