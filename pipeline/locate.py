@@ -274,15 +274,13 @@ class WordIndex:
         raise KeyError(recording)
 
     def locate(self, quote: Quote, top_k: int | None = None,
-               min_score: float | None = None, repeats: int = 0) -> list[list[Candidate]]:
+               min_score: float | None = None) -> list[list[Candidate]]:
         """Find the best regions for each part of a quote.
 
         Args:
             quote: the quote; its ``recording``, when set, restricts the search.
             top_k: candidates per part (default from the options).
             min_score: lowest score kept (default from the options).
-            repeats: rounds of searching again on each side of a region found, for a
-                line said more than once close together (see :meth:`locate_text`).
 
         Returns:
             One list per part (``quote.parts``, or the text when there are none), each
@@ -290,18 +288,11 @@ class WordIndex:
         """
         parts = quote.parts or [quote.text]
         docs = self._docs_for(quote.recording)
-        return [self.locate_text(part, i, docs, top_k, min_score, repeats)
-                for i, part in enumerate(parts)]
+        return [self.locate_text(part, i, docs, top_k, min_score) for i, part in enumerate(parts)]
 
     def locate_text(self, text: str, part_index: int = 0, docs: Sequence[int] | None = None,
-                    top_k: int | None = None, min_score: float | None = None,
-                    repeats: int = 0) -> list[Candidate]:
+                    top_k: int | None = None, min_score: float | None = None) -> list[Candidate]:
         """Find the best regions for one stretch of quoted text.
-
-        Each shortlisted window of transcript gives its best local match. A short recording
-        can be one window, so a line said twice in it ("Ten four, eight thirty-three" a
-        minute apart) would give one region; ``repeats`` rounds align the quote again in
-        the words before and after each region found, to find the other places too.
 
         Args:
             text: the words to look for.
@@ -309,7 +300,6 @@ class WordIndex:
             docs: indices of the transcripts to search (all when None).
             top_k: candidates kept (default from the options).
             min_score: lowest score kept (default from the options).
-            repeats: rounds of searching either side of each region found.
 
         Returns:
             Candidates, best first.
@@ -322,21 +312,11 @@ class WordIndex:
             return []
         prepared = prepare(quote, self._tokens.lexicon)
         spans = self._windows(text, len(quote), docs)
-        found: list[Candidate] = []
-        for _ in range(1 + repeats):
-            spans = self._search(prepared, spans, part_index, top_k, min_score, found)
-        return _best(found, top_k)
-
-    def _search(self, prepared: PreparedQuote, spans: list[tuple[int, int, int]], part_index: int,
-                top_k: int, min_score: float, found: list[Candidate]) -> list[tuple[int, int, int]]:
-        """Add each window's best match to ``found``; return the stretches left on either
-        side of those matches (``(doc, lo, hi)`` in word positions)."""
-        opts = self.options
         windows = [self._window(self.docs[doc_i], lo, hi) for doc_i, lo, hi in spans]
         heards = [w.heard for w in windows]
         tables = tables_for(prepared, heards, opts.gap_quote, opts.gap_heard, min_score) if spans else []
-        rest = []
-        for (doc_i, lo, hi), window, (sc, bound, filled) in zip(spans, windows, tables):
+        found: list[Candidate] = []
+        for (doc_i, _, _), window, (sc, bound, filled) in zip(spans, windows, tables):
             scores = sorted((c.score for c in found), reverse=True)
             floor = max(min_score, scores[top_k - 1] if len(scores) >= top_k else 0.0)
             if floor > 0 and bound < floor:
@@ -344,9 +324,7 @@ class WordIndex:
             cand = self._candidate(prepared, self.docs[doc_i], window, sc, filled, part_index, floor)
             if cand is not None and cand.score >= min_score:
                 found.append(cand)
-                rest += [(doc_i, a, b) for a, b in ((lo, cand.word_start), (cand.word_end, hi))
-                         if b - a >= 2]
-        return rest
+        return _best(found, top_k)
 
     # -- shortlist
 

@@ -56,19 +56,9 @@ class VerifyOptions:
     near_s: float = 30.0
     """How far (seconds) from a found part a missing ellipsis part is looked for."""
     alternatives: int = 2
-    """Other regions a quote is scored at when its best match does not confirm it (each
-    costs one encoder and one decoder pass, :func:`adjudicate.quote_fit`). Formulaic lines
-    recur ("Ten four, eight thirty-three"), and the transcript's best match may be another
-    transmission than the one quoted."""
-    misquote_alternatives: int = 4
-    """The same, where the best match contradicts the quote: before a ``misquote`` stands,
-    more places are tried. "Eight twelve, copy the description" matches four other calls
-    of unit 812 better than its own, which tiny.en heard as "Hey, well, copy of the
-    permission"."""
-    misquote_places: int = 2
-    """Of those regions, how many of the best-fitting are judged in full before a
-    ``misquote`` stands (an unconfirmed quote that is no misquote: the best one, if it
-    fits better than the first)."""
+    """Other regions a quote is judged at when its best match does not confirm it (each
+    costs one adjudication). Formulaic lines recur ("Ten four, eight thirty-three"), and
+    the transcript's best match may be another transmission than the one quoted."""
     alternative_score: float = 0.2
     """Lowest transcript match for such a region."""
 
@@ -131,11 +121,10 @@ def _best_place(quote, judged, index, samples_for, scorers, options) -> tuple[tu
     may be another transmission that shares the quote's call signs. The next best regions
     are tried too:
 
-    - the quote is scored on each region's audio (one encoder and one decoder pass,
-      :func:`adjudicate.quote_fit`);
-    - a misquote stands only if none of the best-fitting regions, judged in full, holds as
-      many of the quote's words without contradicting it;
-    - any other verdict: the best-fitting region is judged in full if it fits better.
+    - a misquote stands only if no other region holds as many of the quote's words without
+      contradicting it; every region is judged in full;
+    - else the quote is scored on each region's audio (one encoder and one decoder pass,
+      :func:`adjudicate.quote_fit`), and the best-fitting one is judged in full.
 
     A region that confirms the quote wins; then one that does not contradict it; then the
     better fit.
@@ -146,21 +135,18 @@ def _best_place(quote, judged, index, samples_for, scorers, options) -> tuple[tu
     text, cand, judgement = judged
     if judgement.verdict in CONFIRMED or not options.alternatives:
         return judged, None
-    n = options.misquote_alternatives if judgement.verdict == "misquote" else options.alternatives
-    (near,) = index.locate(quote, top_k=n + 2, min_score=options.alternative_score, repeats=2)
-    others = [c for c in near if not _same_region(c, cand)][:n]
+    (near,) = index.locate(quote, top_k=options.alternatives + 2, min_score=options.alternative_score)
+    others = [c for c in near if not _same_region(c, cand)][:options.alternatives]
     if not others:
         return judged, None
-    fits = [_fit_at(text, c, index.transcript(c.recording), samples_for, scorers[0], options)
-            for c in others]
-    ranked = [c for _, c in sorted(zip(fits, others), key=lambda f: -f[0])]
     if judgement.verdict != "misquote":
-        if max(fits) <= judgement.fit:
+        fits = [_fit_at(text, c, index.transcript(c.recording), samples_for, scorers[0], options)
+                for c in others]
+        fit, best_other = max(zip(fits, others), key=lambda f: f[0])
+        if fit <= judgement.fit:
             return judged, (f"also scored at {len(others)} other place(s) the transcript nearly "
                             "matches; the audio fits the quote best here")
-        others = ranked[:1]
-    else:
-        others = ranked[:options.misquote_places]
+        others = [best_other]
     tried = [(text, c, _judge(text, c, index.transcript(c.recording), samples_for, scorers, options))
              for c in others]
     best = max([judged] + tried, key=lambda t: _place_key(t[2], judgement))

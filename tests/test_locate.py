@@ -127,23 +127,6 @@ def test_recording_restricts_the_search():
     assert index.locate(Quote("q", "s", QUOTE, [QUOTE], recording="b"))[0][0].recording == "b.wav"
 
 
-@pytest.mark.parametrize("said", [
-    ["ten four eight thirty three", "copy eight twelve", "ten four eight thirty three"],
-    ["ten four eight thirty three", "ten four eight twenty one", "copy", "ten four eight thirty three"],
-])
-def test_a_line_said_twice_close_together_gives_both_places(said):
-    # one short recording is one search window: each occurrence must still be a candidate
-    t = transcript("call.wav", said, gap=1.0)
-    quote = "Ten four, eight thirty-three."
-    index = WordIndex([t])
-    (once,) = index.locate(Quote("q", "s", quote, [quote]), top_k=3)
-    assert len([c for c in once if c.score == 1.0]) == 1  # one window, one region
-    (found,) = index.locate(Quote("q", "s", quote, [quote]), top_k=3, repeats=1)
-    exact = [c for c in found if c.score == 1.0]
-    assert sorted(c.segment_ids for c in exact) == [(0,), (len(said) - 1,)]
-    assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
-
-
 ALIGN_CASES = [
     # (quote, heard, expected (op, quote words, heard words))
     ("we're not sending", "we are not sending",
