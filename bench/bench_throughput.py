@@ -261,20 +261,32 @@ def locate_quotes(transcript, lines: list[Line], n: int, seed: int = 1) -> float
 
 
 def adjudicate_quotes(transcript, samples: np.ndarray, lines: list[Line], n: int):
-    """(seconds per quote, quotes judged, scorers' load seconds, torch threads):
-    ``verify_quotes`` as ``dispatch verify`` runs it (base judging, tiny.en witness, torch's
-    default threads) on ``n`` sample lines of five words or more."""
+    """``verify_quotes`` as ``dispatch verify`` runs it (base judging, tiny.en witness, torch's
+    default threads) on ``n`` sample lines of five words or more: first judged at the
+    transcript's best match only, then as by default (unconfirmed quotes tried at other
+    places), each from cold (no encoded window kept).
+
+    Returns:
+        (seconds per quote at the best match, seconds per quote by default, quotes judged,
+        quotes the default tried elsewhere, scorers' load seconds, torch threads).
+    """
     import torch
 
     from pipeline.records import Quote
     from pipeline.verify import VerifyOptions, load_scorers, verify_quotes
 
-    options = VerifyOptions()
-    scorers, load_s, _ = timed(load_scorers, options)
+    scorers, load_s, _ = timed(load_scorers, VerifyOptions())
     picked = [x for x in lines if x.piece.startswith("audio_samples") and len(x.text.split()) >= 5]
     quotes = [Quote(f"q{i}", "bench", x.text, [x.text]) for i, x in enumerate(picked[:n])]
-    _, seconds, _ = timed(verify_quotes, quotes, [transcript], lambda _: samples, scorers, options)
-    return seconds / max(1, len(quotes)), len(quotes), load_s, torch.get_num_threads()
+    per_quote = []
+    for options in (VerifyOptions(alternatives=0), VerifyOptions()):
+        for scorer in scorers:
+            scorer.forget()
+        checks, seconds, _ = timed(verify_quotes, quotes, [transcript], lambda _: samples,
+                                   scorers, options)
+        per_quote.append(seconds / max(1, len(quotes)))
+    searched = sum(any("other place" in r for r in c.reasons) for c in checks)
+    return (*per_quote, len(quotes), searched, load_s, torch.get_num_threads())
 
 
 # --------------------------------------------------------------------------- report
@@ -348,7 +360,7 @@ def main() -> None:
         log("locate")
         locate_s = locate_quotes(transcript, lines, args.quotes)
         log("adjudicate")
-        per_quote, judged, judge_load, torch_threads = adjudicate_quotes(
+        first_place, per_quote, judged, searched, judge_load, torch_threads = adjudicate_quotes(
             transcript, samples, lines, args.adjudicate)
     from pipeline.transcribe import TranscribeOptions, plan_windows
 
@@ -388,7 +400,10 @@ def main() -> None:
     say(f"{'5 verify with base, per quote':34s} {per_quote:9.2f}s {'':>10s} "
         f"{judged:>9d}q {'<= 1 s':>8s}  {'yes' if per_quote <= 1 else 'NO'}"
         f"   (judge and witness loaded once in {judge_load:.1f} s, not counted; "
-        f"torch threads {torch_threads})")
+        f"torch threads {torch_threads}; {searched} of {judged} tried at other places)")
+    say(f"{'5 same, at the best match only':34s} {first_place:9.2f}s {'':>10s} "
+        f"{judged:>9d}q {'<= 1 s':>8s}  {'yes' if first_place <= 1 else 'NO'}"
+        f"   (VerifyOptions(alternatives=0): no place search)")
     say(f"{'6 peak memory of the pipeline':34s} {peak_gb:9.2f}G {'':>10s} {'':>9s} "
         f"{'<= 1.5 GB':>8s}  {'yes' if peak_gb <= 1.5 else 'NO'}")
     say()

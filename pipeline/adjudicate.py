@@ -592,21 +592,6 @@ def adjudicate(quote_text: str, heard_words: list[Word], window: np.ndarray,
     return judgement
 
 
-def quote_fit(quote_text: str, heard_words: list[Word], window: np.ndarray, scorer,
-              span: tuple[float, float] | None = None) -> float:
-    """How well a quote fits a stretch of audio (``Judgement.fit``), from one encoder and
-    one decoder pass: a cheap test of whether it was said here rather than elsewhere.
-
-    Args are as for :func:`adjudicate`, with one scorer (the judge).
-    """
-    quote = _Side.of(textmod.split_words(quote_text))
-    if not quote.words:
-        return float("-inf")
-    transcript = _evidence("transcript", [w.word.strip() for w in heard_words], quote)
-    frame = _frame(quote, transcript, heard_words, span)
-    return _best_frame(scorer, scorer.encode(window), quote, frame, transcript)[1]
-
-
 def _fit(own, positions: list[int], extra: int = 0) -> float:
     """Mean log-probability of the quote's own tokens (``positions``: each word's first
     token, then the end), and of ``extra`` tokens after them."""

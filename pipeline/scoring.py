@@ -145,6 +145,10 @@ class Scorer:
 
     # ------------------------------------------------------------------ encoding
 
+    def forget(self) -> None:
+        """Drop the encoded windows kept (to time a run from cold)."""
+        self._encoded.clear()
+
     def encode(self, samples: np.ndarray) -> AudioContext:
         """Encode a window of audio once.
 
