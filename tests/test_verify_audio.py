@@ -82,7 +82,7 @@ def test_typographic_hyphens_and_apostrophes_cost_a_quote_nothing(checked):
 
 def test_demo_articles_against_their_labels(checked):
     """The demo's own job: every quote of both bundled articles, against the labels in
-    transcripts/labels.csv (taken from the manifest's notes). A true line is never called
+    tests/data/demo-labels.csv (taken from the manifest's notes). A true line is never called
     a misquote, a misquote never confirmed, a line never said never placed in the audio."""
     import pandas as pd
 
@@ -90,7 +90,7 @@ def test_demo_articles_against_their_labels(checked):
 
     quotes = [q for f in sorted((ROOT / "transcripts").glob("*.txt"))
               for q in extract_quotes(f.read_text(encoding="utf-8"), f.stem)]
-    truth = pd.read_csv(ROOT / "transcripts" / "labels.csv").set_index("quote_id")["truth"]
+    truth = pd.read_csv(ROOT / "tests" / "data" / "demo-labels.csv").set_index("quote_id")["truth"]
     assert sorted(q.quote_id for q in quotes) == sorted(truth.index)
     wrong = []
     for c in checked(*quotes):
