@@ -553,7 +553,7 @@ def adjudicate(quote_text: str, heard_words: list[Word], window: np.ndarray,
     jctx = judge.encode(window)
     evidence = [_evidence("transcript", [w.word.strip() for w in heard_words], quote)]
     heard_frame = _frame(quote, evidence[0], heard_words, span)
-    frame = _best_frame(judge, jctx, quote, heard_frame, evidence[0])[0]
+    frame = _best_frame(judge, jctx, quote, heard_frame, evidence[0])
     positions = frame.positions(judge, quote.words)
     own, alts = _listen(judge, jctx, quote, frame, evidence, options)
     for witness in scorers[1:] if options.witness_evidence else []:
@@ -599,8 +599,7 @@ def _fit(own, positions: list[int], extra: int = 0) -> float:
     return float(np.mean(values)) if values else float("-inf")
 
 
-def _best_frame(scorer, ctx, quote: _Side, frame: _Frame, transcript: _Evidence
-                ) -> tuple[_Frame, float]:
+def _best_frame(scorer, ctx, quote: _Side, frame: _Frame, transcript: _Evidence) -> _Frame:
     """The heard words around the quote, less the one next to an edge word of the quote the
     recogniser did not hear, where the audio fits the quote better without it: the
     recogniser may have split that word in two ("This batch" for "Dispatch"), and the half
@@ -609,8 +608,6 @@ def _best_frame(scorer, ctx, quote: _Side, frame: _Frame, transcript: _Evidence
     Variants are compared on the quote's tokens and the one token after them (the next
     heard word, or end-of-text), one decoder pass for all.
 
-    Returns:
-        (the frame, the quote's fit in it).
     """
     variants = [frame]
     if frame.before and 0 not in transcript.match:
@@ -620,7 +617,7 @@ def _best_frame(scorer, ctx, quote: _Side, frame: _Frame, transcript: _Evidence
     scores = scorer.score(ctx, [v.text(quote.words) for v in variants])
     positions = [v.positions(scorer, quote.words) for v in variants]
     best = max(range(len(variants)), key=lambda i: _fit(scores[i], positions[i], extra=1))
-    return variants[best], _fit(scores[best], positions[best])
+    return variants[best]
 
 
 def _listen(scorer, ctx, quote: _Side, frame: _Frame, evidence: list, options: AdjudicateOptions):
