@@ -607,7 +607,6 @@ def _best_frame(scorer, ctx, quote: _Side, frame: _Frame, transcript: _Evidence)
 
     Variants are compared on the quote's tokens and the one token after them (the next
     heard word, or end-of-text), one decoder pass for all.
-
     """
     variants = [frame]
     if frame.before and 0 not in transcript.match:
