@@ -613,6 +613,8 @@ def _best_frame(scorer, ctx, quote: _Side, frame: _Frame, transcript: _Evidence)
         variants.append(_Frame(frame.before[:-1], frame.after))
     if frame.after and len(quote.toks) - 1 not in transcript.match:
         variants += [_Frame(v.before, frame.after[1:]) for v in list(variants)]
+    if len(variants) == 1:
+        return frame  # both edge words heard: nothing to compare
     scores = scorer.score(ctx, [v.text(quote.words) for v in variants])
     positions = [v.positions(scorer, quote.words) for v in variants]
     best = max(range(len(variants)), key=lambda i: _fit(scores[i], positions[i], extra=1))

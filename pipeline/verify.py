@@ -213,17 +213,11 @@ def _not_found_confidence() -> float:
 
 def _judge(text: str, cand: Candidate, transcript: Transcript, samples_for, scorers, options):
     """Cut the audio around a candidate region once and adjudicate the part on it."""
-    window, start, heard = _window_at(cand, transcript, samples_for, options)
-    return adjudicate(text, heard, window, start, list(scorers), options.adjudicate,
-                      span=(cand.start_s, cand.end_s))
-
-
-def _window_at(cand: Candidate, transcript: Transcript, samples_for, options):
-    """(window samples, window start, the recogniser's words over it) around a candidate."""
     samples = samples_for(transcript.recording)
     window, start = cut_window(samples, cand.start_s, cand.end_s, options.adjudicate)
-    end = start + len(window) / SAMPLE_RATE
-    return window, start, heard_words_between(transcript, start, end)
+    heard = heard_words_between(transcript, start, start + len(window) / SAMPLE_RATE)
+    return adjudicate(text, heard, window, start, list(scorers), options.adjudicate,
+                      span=(cand.start_s, cand.end_s))
 
 
 def _join(quote: Quote, judged: list, index: WordIndex) -> QuoteCheck:
