@@ -496,10 +496,33 @@ class _Frame:
                 for w in range(len(words))]
 
     def aligned(self, scorer, ctx, words: list[str]) -> list[Word]:
-        """Forced-alignment times of each of ``words`` (merged numbers share times)."""
+        """Forced-alignment times of each of ``words`` (merged numbers share times), the
+        quote's edge words cut where the alignment stretched them (:func:`_clamp_edges`)."""
         rendered, owner = textmod.render_numbers(self.before + words + self.after)
         timings = scorer.align(ctx, " ".join(rendered))
-        return [timings[owner[len(self.before) + w]] for w in range(len(words))]
+        mine = [owner[len(self.before) + w] for w in range(len(words))]
+        kept = _clamp_edges({r: timings[r] for r in mine}, {r: mine.count(r) for r in mine})
+        return [kept[r] for r in mine]
+
+
+def _clamp_edges(timings: dict[int, Word], counts: dict[int, int]) -> dict[int, Word]:
+    """The first and last of a quote's words (``timings`` in order, ``counts`` quote words
+    each: a number like "Eight twelve" is one) cut to at most twice the median length of a
+    word (at most 0.7 s): forced alignment stretches an edge word over the silence or the
+    context word beside it. Whisper cuts its own words at sentence edges the same way."""
+    keys = list(timings)
+    spoken = [(w.end - w.start) / counts[r] for r, w in timings.items() if w.end > w.start]
+    if len(keys) < 2 or not spoken:
+        return timings
+    longest = 2 * min(0.7, float(np.median(spoken)))
+    first, last = keys[0], keys[-1]
+    w = timings[first]
+    if w.end - w.start > longest * counts[first]:
+        timings[first] = Word(w.end - longest * counts[first], w.end, w.word, w.probability)
+    w = timings[last]
+    if w.end - w.start > longest * counts[last]:
+        timings[last] = Word(w.start, w.start + longest * counts[last], w.word, w.probability)
+    return timings
 
 
 def _frame(quote: _Side, transcript: _Evidence, heard_words: list[Word],

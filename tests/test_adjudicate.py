@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.adjudicate import (
     AdjudicateOptions,
+    _clamp_edges,
     _digit_variants,
     _evidence,
     _same_sound,
@@ -214,3 +215,26 @@ def test_digit_variants(token, variants):
 ])
 def test_token_kind(token, kind):
     assert _token_kind(token) == kind
+
+
+def test_edge_words_stretched_by_the_alignment_are_cut():
+    from pipeline.records import Word
+
+    words = "Ten four, we're on the way.".split()
+    timings = {i: Word(1.2 + 0.3 * i, 1.5 + 0.3 * i, w, 0.9) for i, w in enumerate(words)}
+    timings[0] = Word(0.0, 1.5, "Ten", 0.9)  # stretched back to the window's start
+    timings[5] = Word(2.7, 4.0, "way.", 0.9)  # and over the padding
+    kept = dict(timings)
+    got = _clamp_edges(timings, dict.fromkeys(timings, 1))
+    assert (got[0].start, got[0].end) == pytest.approx((0.9, 1.5))  # 2 x median 0.3 s
+    assert (got[5].start, got[5].end) == pytest.approx((2.7, 3.3))
+    assert [got[i] for i in range(1, 5)] == [kept[i] for i in range(1, 5)]
+
+
+def test_a_number_said_as_two_words_keeps_their_length():
+    from pipeline.records import Word
+
+    timings = {0: Word(0.5, 1.6, "812,", 0.9), 1: Word(1.6, 1.9, "on", 0.9),
+               2: Word(1.9, 2.2, "the", 0.9), 3: Word(2.2, 2.5, "way.", 0.9)}
+    got = _clamp_edges(dict(timings), {0: 2, 1: 1, 2: 1, 3: 1})  # "Eight twelve,"
+    assert got[0] == timings[0]  # 1.1 s for two words is within 2 x 0.3 s each
