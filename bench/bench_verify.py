@@ -293,6 +293,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the table is written")
     parser.add_argument("--min-words", type=int, default=4)
+    parser.add_argument("--min-context", type=float, default=None,
+                        help="shortest audio the scorers' encoders run on, seconds (default: the "
+                             "pipeline's; 30: every window padded to 30 s, as Whisper does)")
     parser.add_argument("--no-search", action="store_true",
                         help="skip the end-to-end runs (quotes located by search, not by reference)")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -304,6 +307,8 @@ def main() -> None:
 
     scorers = [Scorer.load(args.judge, threads=args.threads)] + (
         [Scorer.load(args.witness)] if args.witness else [])
+    for scorer in scorers:
+        scorer.min_context_s = args.min_context or scorer.min_context_s
     engine = load_engine("tiny.en")
     options = AdjudicateOptions(beam_size=args.beam)
     sets = {
@@ -316,7 +321,7 @@ def main() -> None:
     report(f"$ {' '.join(['.venv/bin/python', 'bench/bench_verify.py'] + sys.argv[1:])}")
     report(f"# {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
     report(f"judge {args.judge}, witness {args.witness or 'none'}, beam {args.beam}, "
-           f"quick {args.quick or 'off'}")
+           f"quick {args.quick or 'off'}, encoder context at least {scorers[0].min_context_s:g} s")
     for name in args.sets.split(","):
         make, snr = sets[name]
         items = labelled(make(), args)

@@ -113,3 +113,41 @@ def test_texts_sharing_a_beginning_score_as_the_model_does_on_each(scorer, ctx):
         start = len(scorer.sot) - 1
         expected = [logprobs[start + i, t].item() for i, t in enumerate(score.tokens)]
         assert np.allclose(score.logprobs, expected, atol=1e-3)
+
+
+def test_a_short_window_is_encoded_on_the_shortest_context(scorer, ctx):
+    from pipeline.scoring import MIN_CONTEXT_SECONDS
+
+    assert ctx.features.shape[1] == int(MIN_CONTEXT_SECONDS * 50)  # a 3.8-s window
+    assert ctx.mel.shape[-1] == 2 * ctx.features.shape[1]
+
+
+def test_at_30_s_the_encoder_is_whispers_own():
+    import torch
+
+    from pipeline.audio import load_audio
+    from pipeline.scoring import Scorer
+
+    full = Scorer.load("tiny.en")
+    full.min_context_s = 30.0
+    got = full.encode(load_audio(CALL)[:int(5 * 16000)])
+    with torch.no_grad():
+        expected = full.model.embed_audio(got.mel.unsqueeze(0))
+    assert got.features.shape[1] == 1500
+    assert torch.allclose(got.features, expected, atol=1e-4)
+
+
+def test_the_shorter_context_still_tells_the_true_line_from_the_edit(scorer):
+    """The same window on 30 s and on the shortest context: the true line wins on both,
+    by a margin of the same size."""
+    from pipeline.audio import load_audio
+
+    window = load_audio(CALL)[int(14.2 * 16000):int(18.0 * 16000)]
+    margins = []
+    for context in (30.0, scorer.min_context_s):
+        scorer.min_context_s, kept = context, scorer.min_context_s
+        true, edited = scorer.score(scorer.encode(window), [TRUE, EDITED])
+        scorer.min_context_s = kept
+        margins.append(true.sum - edited.sum)
+    assert all(m > 3 for m in margins), margins
+    assert abs(margins[0] - margins[1]) < 0.5 * margins[0], margins
