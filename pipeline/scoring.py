@@ -43,9 +43,10 @@ MIN_CONTEXT_SECONDS = 15.0
 """Shortest audio the encoder is run on. Whisper pads every input to 30 s; a quote's window
 is mostly 3-10 s, so the encoder runs on the window and 1 s of padding after it, but on no
 less than this (its positional embeddings cut to match). Measured with
-``bench/bench_verify.py`` on the radio, phone and radio-degraded phone sets: at 15 s no
-wrong verdict is added and judging takes two thirds of the time; with no floor (the window
-and 1 s), recall and confirmed true lines each lost a line or two on every set."""
+``bench/bench_verify.py`` (``--min-context``) on the radio, phone and radio-degraded phone
+sets: at 15 s judging takes two thirds of the time, no misquote is called verbatim, and
+each set's figures move by one line either way; with no floor (the window and 1 s), one
+to three lines were lost on every set."""
 
 CONTEXT_PAD_SECONDS = 1.0
 """Padding the encoder sees after the window's audio (its end of input)."""
