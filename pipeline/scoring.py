@@ -54,6 +54,9 @@ CONTEXT_PAD_SECONDS = 1.0
 CACHE_WINDOWS = 8
 """Encoded windows a scorer keeps, so quotes landing on the same audio encode once."""
 
+CACHE_ATTENTION = 4
+"""Texts per window whose alignment-head attention is kept for :meth:`Scorer.align`."""
+
 BEAM_THREADS = 1
 """CTranslate2 threads for beam hypotheses. One is faster for a beam this small (base,
 6-s windows, 2 cores, right after torch's encoder pass: 0.12 s per beam search with one
@@ -68,7 +71,7 @@ class AudioContext:
     """Encoder output, a torch tensor of shape (1, n_audio_ctx, n_audio_state)."""
     mel: object
     """The log-mel input the encoder ran on (n_mels, 1500-3000 frames: the window and its
-    padding, see :data:`MIN_CONTEXT_SECONDS`), kept for forced alignment."""
+    padding, see :data:`MIN_CONTEXT_SECONDS`)."""
     num_frames: int
     """Mel frames that hold real audio (the rest is padding); bounds the alignment."""
     duration: float
@@ -78,6 +81,10 @@ class AudioContext:
     computed once: every text scored against the window reuses them."""
     hypotheses: dict = field(default_factory=dict)
     """Beam hypotheses already decoded on this window, by beam size."""
+    attention: OrderedDict = field(default_factory=OrderedDict)
+    """The first text of each recent decoder pass, by its tokens: the alignment heads'
+    cross-attention and the text's token probabilities, so :meth:`Scorer.align` of a text
+    already scored needs no decoder pass of its own."""
 
 
 @dataclass
@@ -133,6 +140,7 @@ class Scorer:
         self.tokenizer.encode(" ready")  # compiles the tokenizer's pattern now, not in a quote
         self.sot = list(self.tokenizer.sot_sequence_including_notimestamps)
         self.eot = self.tokenizer.eot
+        self._heads = [tuple(p) for p in model.alignment_heads.indices().T.tolist()]
         self._encoded: OrderedDict[tuple, AudioContext] = OrderedDict()
 
     @classmethod
@@ -214,6 +222,9 @@ class Scorer:
     def _logprobs(self, ctx: AudioContext, token_lists: list[list[int]]) -> list[_Rows]:
         """Log-softmax over the vocabulary at each position of each text (+ end-of-text).
 
+        The first text's alignment-head attention is kept on ``ctx`` (see
+        :attr:`AudioContext.attention`), for :meth:`align`.
+
         Returns:
             One :class:`_Rows` per text, ``len(tokens) + 1`` rows: row i is the distribution
             of the token after the start sequence and the first i tokens. Texts of one batch
@@ -226,7 +237,8 @@ class Scorer:
         start = len(self.sot) - 1
         for i in range(0, len(token_lists), BATCH_SIZE):
             batch = [self.sot + t for t in token_lists[i:i + BATCH_SIZE]]
-            width = max(len(b) for b in batch)
+            # one end-of-text after the longest: alignment reads the attention there too
+            width = max(len(b) for b in batch) + 1
             ids = torch.full((len(batch), width), self.eot, dtype=torch.long)
             for row, seq in enumerate(batch):
                 ids[row, :len(seq)] = torch.tensor(seq)
@@ -239,15 +251,34 @@ class Scorer:
                         picks.append((row, pos))
                     where.append(n)
             rows, cols = zip(*picks, strict=True)
+            attention = [] if i == 0 else None
             with torch.no_grad():
-                hidden = self._hidden(ctx, ids.to(self.model.device))[list(rows), list(cols)]
+                hidden = self._hidden(ctx, ids.to(self.model.device), attention)[list(rows), list(cols)]
                 logprobs = torch.log_softmax(self._project(hidden), dim=-1).cpu()
             at = 0
             for seq in batch:
                 n = len(seq) - start
                 out.append(_Rows(logprobs, torch.tensor(where[at:at + n])))
                 at += n
+            if attention is not None:
+                self._keep_attention(ctx, token_lists[0], attention, out[0])
         return out
+
+    def _keep_attention(self, ctx: AudioContext, tokens: list[int], attention, rows: _Rows) -> None:
+        """Keep what :meth:`align` needs of a text: its alignment-head attention (over its
+        tokens and one end-of-text) and each token's probability among the text tokens
+        (as ``find_alignment`` gives it)."""
+        import torch
+
+        n = len(self.sot) + len(tokens) + 1
+        by_layer = dict(attention)
+        weights = torch.stack([by_layer[layer][head, :n] for layer, head in self._heads])
+        table = rows.table()[:len(tokens)]
+        probs = (table[range(len(tokens)), tokens] - table[:, :self.eot].logsumexp(-1)).exp()
+        ctx.attention[tuple(tokens)] = (weights, probs.tolist())
+        ctx.attention.move_to_end(tuple(tokens))
+        while len(ctx.attention) > CACHE_ATTENTION:
+            ctx.attention.popitem(last=False)
 
     def score(self, ctx: AudioContext, texts: list[str]) -> list[TextScore]:
         """Teacher-forced log-probabilities of each text, end-of-text included.
@@ -306,17 +337,24 @@ class Scorer:
         return [[(self._token_str(int(t)), float(v)) for v, t in zip(vs, ts)]
                 for vs, ts in zip(values.tolist(), ids.tolist())]
 
-    def _hidden(self, ctx: AudioContext, ids):
+    def _hidden(self, ctx: AudioContext, ids, attention: list | None = None):
         """The decoder's last hidden states for a batch of token sequences, shape
         (rows, tokens, n_text_state): ``TextDecoder.forward`` without the vocabulary
         projection, reusing the window's cross-attention keys and values. Every row
         attends to the same audio, so the rows' queries go through cross-attention as
-        one sequence (exact: it has no mask), one matrix product instead of one per row."""
+        one sequence (exact: it has no mask), one matrix product instead of one per row.
+
+        ``attention``, when given, receives (layer, first row's cross-attention logits,
+        heads x tokens x frames) for each layer that holds alignment heads."""
         decoder, (n, length) = self.model.decoder, ids.shape
+        layers = {layer for layer, _ in self._heads}
         x = decoder.token_embedding(ids) + decoder.positional_embedding[:length]
-        for block in decoder.blocks:
+        for layer, block in enumerate(decoder.blocks):
             x = x + block.attn(block.attn_ln(x), mask=decoder.mask)[0]
-            query = block.cross_attn_ln(x).reshape(1, n * length, -1)
+            query = block.cross_attn_ln(x)
+            if attention is not None and layer in layers:
+                attention.append((layer, _cross_logits(block.cross_attn, query[0], ctx)))
+            query = query.reshape(1, n * length, -1)
             x = x + block.cross_attn(query, ctx.features, kv_cache=ctx.cross_kv)[0].reshape(n, length, -1)
             x = x + block.mlp(block.mlp_ln(x))
         return decoder.ln(x)
@@ -326,9 +364,33 @@ class Scorer:
         weight = self.model.decoder.token_embedding.weight
         return (hidden @ weight.to(hidden.dtype).T).float()
 
-    def _logits(self, ctx: AudioContext, ids):
-        """The decoder's logits for a batch of token sequences (``TextDecoder.forward``)."""
-        return self._project(self._hidden(ctx, ids))
+    def align_attention(self, ctx: AudioContext, text: str) -> tuple:
+        """A text's alignment-head attention and token probabilities: kept from the pass
+        that scored it, if one did (see :attr:`AudioContext.attention`), else one pass now."""
+        toks = self.tokens(text)
+        if tuple(toks) not in ctx.attention:
+            self._logprobs(ctx, [toks])
+        return ctx.attention[tuple(toks)]
+
+    def _timings(self, tokens: list[int], weights, probs: list[float], num_frames: int) -> list:
+        """Word timings from a text's alignment-head attention: the steps of
+        ``whisper.timing.find_alignment`` after its decoder pass (normalised attention,
+        median filter, dynamic time warping), on attention kept from a scoring pass."""
+        import torch
+        from whisper.timing import TOKENS_PER_SECOND, WordTiming, dtw, median_filter
+
+        words, word_tokens = self.tokenizer.split_to_word_tokens(tokens + [self.eot])
+        if len(word_tokens) <= 1:
+            return []
+        weights = weights[:, :, :num_frames // 2].softmax(dim=-1)
+        std, mean = torch.std_mean(weights, dim=-2, keepdim=True, unbiased=False)
+        matrix = median_filter((weights - mean) / std, 7).mean(axis=0)
+        text_indices, time_indices = dtw(-matrix[len(self.tokenizer.sot_sequence):-1])
+        bounds = np.pad(np.cumsum([len(t) for t in word_tokens[:-1]]), (1, 0))
+        jumps = np.pad(np.diff(text_indices), (1, 0), constant_values=1).astype(bool)
+        jump_times = time_indices[jumps] / TOKENS_PER_SECOND
+        return [WordTiming(word, toks, jump_times[i], jump_times[j], float(np.mean(probs[i:j])))
+                for word, toks, i, j in zip(words, word_tokens, bounds[:-1], bounds[1:])]
 
     def _token_str(self, token: int) -> str:
         if token == self.eot:
@@ -353,14 +415,11 @@ class Scorer:
             kept on it), times in seconds from the window start, probability the mean
             probability of its tokens given the audio and the text before it.
         """
-        from whisper.timing import find_alignment
-
         words = text.split()
         toks = self.tokens(text)
         if not toks:
             return []
-        timings = find_alignment(_Encoded(self, ctx), self.tokenizer, toks,
-                                 ctx.mel, ctx.num_frames)
+        timings = self._timings(toks, *self.align_attention(ctx, text), ctx.num_frames)
         owner = np.repeat(np.arange(len(words)), [len(w) + 1 for w in words])
         groups: list[list] = [[] for _ in words]
         offset = 0
@@ -404,6 +463,18 @@ class Scorer:
         return list(dict.fromkeys(t for t in texts if t))
 
 
+def _cross_logits(attn, x, ctx: AudioContext):
+    """Cross-attention logits of one row's queries over the window, per head (heads x
+    tokens x frames): ``MultiHeadAttention.qkv_attention``'s ``qk``, which its fused path
+    does not return."""
+    q = attn.query(x)
+    k = ctx.cross_kv[attn.key][0]
+    heads, scale = attn.n_head, (q.shape[-1] // attn.n_head) ** -0.25
+    q = q.view(q.shape[0], heads, -1).transpose(0, 1)
+    k = k.view(k.shape[0], heads, -1).transpose(0, 1)
+    return ((q * scale) @ (k * scale).transpose(-1, -2)).float()
+
+
 def _encode(encoder, mel):
     """``AudioEncoder.forward`` on a log-mel input of at most 3000 frames: its positional
     embeddings cut to the input's length (the original asserts exactly 3000)."""
@@ -440,6 +511,10 @@ class _Rows:
         """The log-probability of ``tokens[i]`` in row i, for each i."""
         return self._table[self._index, tokens].tolist()
 
+    def table(self):
+        """The text's rows as one (positions, vocabulary) tensor."""
+        return self._table[self._index]
+
     def topk(self, k: int):
         """(values, token ids) of the k likeliest tokens of each row, best first."""
         return self._table[self._index].topk(k, dim=-1)
@@ -453,20 +528,3 @@ def _merge(word: str, timings: list) -> Word:
     start, end = float(timings[0].start), float(timings[-1].end)
     probs = [p for t in spoken for p in [t.probability] * max(1, len(t.tokens))]
     return Word(start=start, end=max(start, end), word=word, probability=float(np.mean(probs)))
-
-
-class _Encoded:
-    """A Whisper model seen through an already-encoded window, for ``find_alignment``.
-
-    ``find_alignment`` calls ``model(mel, tokens)``, which would run the encoder again;
-    this stand-in answers with the decoder over the window's cached encoding.
-    """
-
-    def __init__(self, scorer: Scorer, ctx: AudioContext) -> None:
-        self._scorer, self._ctx = scorer, ctx
-        model = scorer.model
-        self.decoder, self.dims = model.decoder, model.dims
-        self.alignment_heads, self.device = model.alignment_heads, model.device
-
-    def __call__(self, mel, tokens):
-        return self._scorer._logits(self._ctx, tokens)

@@ -67,6 +67,36 @@ def test_forced_alignment_lands_within_half_a_second(scorer, ctx):
     assert all(b.start >= a.start for a, b in zip(words, words[1:]))
 
 
+def test_alignment_is_whispers_find_alignment():
+    """Alignment from the attention kept by a scoring pass gives what
+    ``whisper.timing.find_alignment`` gives with its own decoder pass (at 30 s, where
+    Whisper's encoder takes the window as is)."""
+    from whisper.timing import find_alignment
+
+    from pipeline.audio import load_audio
+    from pipeline.scoring import Scorer
+
+    full = Scorer.load("base")
+    full.min_context_s = 30.0
+    got = full.encode(load_audio(CALL)[int(14.2 * 16000):int(18.0 * 16000)])
+    for text in (TRUE, EDITED, "And I'm Sheila."):
+        theirs = find_alignment(full.model, full.tokenizer, full.tokens(text), got.mel, got.num_frames)
+        ours = full._timings(full.tokens(text), *full.align_attention(got, text), got.num_frames)
+        assert [t.word for t in ours] == [t.word for t in theirs]
+        assert np.allclose([t.start for t in ours], [t.start for t in theirs], atol=0.021)
+        assert np.allclose([t.end for t in ours], [t.end for t in theirs], atol=0.021)
+        assert np.allclose([t.probability for t in ours], [t.probability for t in theirs], atol=1e-3)
+
+
+def test_aligning_a_text_just_scored_runs_no_decoder_pass(scorer, ctx, monkeypatch):
+    scorer.score_with_alternatives(ctx, EDITED)
+    expected = scorer.align(ctx, EDITED)
+    ctx.attention.clear()
+    scorer.score_with_alternatives(ctx, EDITED)
+    monkeypatch.setattr(scorer, "_hidden", lambda *a: pytest.fail("decoder ran again"))
+    assert scorer.align(ctx, EDITED) == expected
+
+
 def test_text_absent_from_the_audio_gets_near_zero_probability(scorer, ctx):
     words = scorer.align(ctx, "The trash truck struck the bridge on Main Street.")
     assert np.median([w.probability for w in words]) < 0.05
@@ -98,7 +128,7 @@ def test_cached_cross_attention_gives_the_models_own_logits(scorer, ctx):
     ids = torch.tensor([scorer.sot + scorer.tokens(TRUE)] * 2)
     with torch.no_grad():
         expected = scorer.model.logits(ids, ctx.features.expand(2, -1, -1))
-    assert torch.allclose(scorer._logits(ctx, ids), expected, atol=1e-3)
+    assert torch.allclose(scorer._project(scorer._hidden(ctx, ids)), expected, atol=1e-3)
 
 
 def test_texts_sharing_a_beginning_score_as_the_model_does_on_each(scorer, ctx):
