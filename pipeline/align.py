@@ -37,12 +37,16 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from pipeline.text import FILLERS, Token, expand_contraction, phonetic_key, weight
+from pipeline.text import FILLERS, Token, expand_contraction, number_name, phonetic_key, weight
 
 MATCH, FORM, CHANGED, ADDED, MISSING = "match", "form", "changed", "added", "missing"
 """Alignment operations, named from the quote's point of view."""
 SOUND_ALIKE = 0.8
 """Similarity given to two words with the same phonetic key (and three letters or more)."""
+NUMBER_ALIKE = 80
+"""Lowest rapidfuzz ratio between a quoted number's name and a heard word for the two to
+count as sound-alikes (``four``/``for``, ``ten``/``then``); a heard word of four letters or
+more may instead match a part of the name this well (``twelve``/``well``)."""
 GAP_QUOTE = 0.6
 """Default cost, per unit of weight, of a quote word that was not heard."""
 GAP_HEARD = 0.4
@@ -211,7 +215,28 @@ def _similarity(quote: Words, heard: Words) -> np.ndarray:
     either_num = quote.digit[:, None] | heard.digit[None, :]
     sim = np.where(either_num, exact.astype(np.float32), sim)
     sound = (quote.sound[:, None] == heard.sound[None, :]) & (quote.sound[:, None] >= 0)
-    return np.where(sound, np.maximum(sim, SOUND_ALIKE), sim)
+    sim = np.where(sound, np.maximum(sim, SOUND_ALIKE), sim)
+    return _misheard_numbers(quote, heard, sim)
+
+
+def _misheard_numbers(quote: Words, heard: Words, sim: np.ndarray) -> np.ndarray:
+    """Sound-alike credit for a quoted number heard as a word that sounds like its name
+    ("Eight twelve" heard as "8th, well", "ten four" as "ten for"): radio clips and blurs the
+    call signs that open most transmissions. Numbers heard as other numbers still count only
+    when equal."""
+    rows = [i for i, text in enumerate(quote.texts) if number_name(text)]
+    if not rows or not heard.texts:
+        return sim
+    names = [number_name(quote.texts[i]) for i in rows]
+    near = process.cdist(names, heard.texts, scorer=fuzz.ratio, dtype=np.float32, workers=1) >= NUMBER_ALIKE
+    longer = np.array([len(h) >= 4 for h in heard.texts])
+    near |= longer & (process.cdist(names, heard.texts, scorer=fuzz.partial_ratio, dtype=np.float32,
+                                    workers=1) >= NUMBER_ALIKE - 5)
+    ordinal = np.array([[h[:-2] == quote.texts[i] and h[-2:] in ("st", "nd", "rd", "th")
+                         for h in heard.texts] for i in rows])
+    alike = (near | ordinal) & ~heard.digit[None, :]
+    sim[rows] = np.where(alike, np.maximum(sim[rows], SOUND_ALIKE), sim[rows])
+    return sim
 
 
 def _one_to_two(forms: _Forms, heard: Words, edges: list[int]) -> dict[tuple[int, int], str]:

@@ -426,6 +426,23 @@ _ORDINALS = {"first": 1, "second": 2, "third": 3, "fifth": 5, "eighth": 8, "nint
              "twelfth": 12}
 
 
+def number_name(text: str) -> str | None:
+    """The one word a number is spoken as (``12`` -> ``twelve``, ``40`` -> ``forty``); None
+    for numbers spoken as more than one word.
+
+    >>> number_name("12"), number_name("33")
+    ('twelve', None)
+    """
+    if not text.isdigit():
+        return None
+    value = int(text)
+    if value < len(_UNIT_NAMES):
+        return _UNIT_NAMES[value]
+    if value < 100 and value % 10 == 0:
+        return _TEN_NAMES[value // 10]
+    return None
+
+
 def spelled_number(word: str) -> tuple[int, str] | None:
     """A spelled number word (``thirty-three``, ``sixty-third``) as (value, ordinal suffix).
 

@@ -119,11 +119,11 @@ def _best_place(quote, judged, index, samples_for, scorers, options) -> tuple[tu
 
     Formulaic lines recur ("Ten four, eight thirty-three"), so the transcript's best match
     may be another transmission that shares the quote's call signs, whose audio then
-    "contradicts" a true quote. The next best regions are judged in full too, and a
-    misquote stands only if none of them holds as many of the quote's words without
-    contradicting it: a region that confirms the quote wins, then one that does not
-    contradict it, then the better fit. Quotes left ``unverifiable`` are not moved: on
-    every benchmark set, scoring them at other places moved none of them.
+    "contradicts" a true quote. The next best regions are judged in full too, and the
+    misquote stands unless one of them confirms the quote, or holds more of its words
+    without contradicting it (then the better fit of those is reported). Quotes left
+    ``unverifiable`` are not moved: on every benchmark set, scoring them at other places
+    moved none of them.
 
     Returns:
         (the chosen (text, candidate, judgement), a reason to report, or None).
@@ -137,18 +137,19 @@ def _best_place(quote, judged, index, samples_for, scorers, options) -> tuple[tu
         return judged, None
     tried = [(text, c, _judge(text, c, index.transcript(c.recording), samples_for, scorers, options))
              for c in others]
-    best = max([judged] + tried, key=lambda t: _place_key(t[2], judgement))
-    if best is judged:
+    better = [t for t in tried if _holds_more(t[2], judgement)]
+    if not better:
         return judged, (f"also judged at {len(tried)} other place(s) the transcript nearly "
                         "matches; none fits the quote better")
+    best = max(better, key=lambda t: (t[2].verdict in CONFIRMED, t[2].fit))
     return best, (f"the transcript matched best at {_where(cand)}, where the audio "
                   "contradicts the quote; judged here instead")
 
 
-def _place_key(j, first) -> tuple:
-    """Which of a quote's places to report: one that confirms it, then one that holds at
-    least as many of its words as the first place without contradicting it, then the fit."""
-    return (j.verdict in CONFIRMED, j.verdict != "misquote" and j.held >= first.held, j.fit)
+def _holds_more(j, first) -> bool:
+    """Whether another place speaks for a quote its best match contradicts: it confirms the
+    quote, or holds more of its words than the first place without contradicting it."""
+    return j.verdict in CONFIRMED or (j.verdict != "misquote" and j.held > first.held)
 
 
 def _same_region(a: Candidate, b: Candidate) -> bool:

@@ -197,3 +197,23 @@ def test_windows_are_their_words_normalised(heard):
             for a in range(len(want)):
                 assert window.cut(words, a, len(want)) == want[a:]
                 assert window.cut(words, 0, a + 1) == want[:a + 1]
+
+
+@pytest.mark.parametrize("quote,heard,similar", [
+    ("Eight twelve, we're turning around.", "It's well, we are turning around.", {"12": "well"}),
+    ("Eight twelve, we're on the way.", "8th, well, we're on the way.", {"8": "8th", "12": "well"}),
+    ("Ten four, eight thirty-three.", "Ten for, 833.", {"4": "for"}),
+])
+def test_a_number_heard_as_a_word_that_sounds_like_it_counts_in_part(quote, heard, similar):
+    q, h = normalize(quote), normalize(heard)
+    score, ops = align(q, h)
+    changed = {q[op.quote_tokens[0]].text: h[op.heard_tokens[0]].text for op in ops if op.op == "changed"}
+    assert changed == similar
+    assert all(op.similarity == pytest.approx(0.8) for op in ops if op.op == "changed")
+    assert score > 0.7
+
+
+def test_a_number_heard_as_another_number_still_counts_for_nothing():
+    score, ops = align(normalize("Eight twelve, copy."), normalize("Eight thirteen, copy."))
+    assert [op.op for op in ops] == ["match", "missing", "added", "match"]
+    assert score == pytest.approx(2 / 3)

@@ -149,7 +149,7 @@ def test_excerpt_of_a_longer_quote_is_no_rival_version(run):
 
 
 RECURRING = [  # a call sign's formulaic line, said at 1 s; another like it at 40 s
-    ("Dispatcher", 1.0, "send for eight thirty three"),
+    ("Dispatcher", 1.0, "send for eight thirty three"),  # "for" (1.4 s) sounds like "four"
     ("Unit 1", 5.0, " ".join(f"word{i}" for i in range(80))),  # apart: two search windows
     ("Dispatcher", 40.0, "ten four eight twenty one copy that"),
 ]
@@ -168,8 +168,8 @@ def judged_by_place(verdicts: dict):
 
 
 @pytest.mark.parametrize("verdicts,expected,start", [
-    ({0: "verbatim", 4: "misquote"}, "verbatim", 1.8),  # confirmed where it was said
-    ({0: "unverifiable", 4: "misquote"}, "unverifiable", 1.8),  # may come from there
+    ({0: "verbatim", 4: "misquote"}, "verbatim", 1.4),  # confirmed where it was said
+    ({0: "unverifiable", 4: "misquote"}, "unverifiable", 1.4),  # may come from there
     ({0: "misquote", 4: "misquote"}, "misquote", 40.0),  # contradicted everywhere
 ])
 def test_misquote_stands_only_where_no_other_place_holds_the_quote(monkeypatch, verdicts,
@@ -182,6 +182,19 @@ def test_misquote_stands_only_where_no_other_place_holds_the_quote(monkeypatch, 
     [c] = verify.verify_quotes([q], [transcript()], lambda rec: samples, [object()])
     assert (c.verdict, c.start_s) == (expected, pytest.approx(start))
     assert any("judged" in r for r in c.reasons)
+
+
+@pytest.mark.parametrize("other,held,moves", [
+    ("verbatim", 2, True),  # the audio confirms the quote there
+    ("unverifiable", 5, True),  # holds more of its words, contradicts none
+    ("unverifiable", 4, False),  # holds no more than the place that contradicts it
+    ("misquote", 6, False),
+])
+def test_a_misquote_moves_only_to_a_place_that_speaks_for_the_quote(other, held, moves):
+    from types import SimpleNamespace
+
+    first = SimpleNamespace(verdict="misquote", held=4)
+    assert verify._holds_more(SimpleNamespace(verdict=other, held=held), first) is moves
 
 
 def test_unverifiable_quote_is_not_judged_elsewhere(monkeypatch):
