@@ -224,10 +224,10 @@ def _misheard_numbers(quote: Words, heard: Words, sim: np.ndarray) -> np.ndarray
     ("Eight twelve" heard as "8th, well", "ten four" as "ten for"): radio clips and blurs the
     call signs that open most transmissions. Numbers heard as other numbers still count only
     when equal."""
-    rows = [i for i, text in enumerate(quote.texts) if number_name(text)]
+    named = [(i, number_name(text)) for i, text in enumerate(quote.texts)]
+    rows, names = [i for i, name in named if name], [name for _, name in named if name]
     if not rows or not heard.texts:
         return sim
-    names = [number_name(quote.texts[i]) for i in rows]
     near = process.cdist(names, heard.texts, scorer=fuzz.ratio, dtype=np.float32, workers=1) >= NUMBER_ALIKE
     longer = np.array([len(h) >= 4 for h in heard.texts])
     near |= longer & (process.cdist(names, heard.texts, scorer=fuzz.partial_ratio, dtype=np.float32,
