@@ -17,6 +17,10 @@ median start and end error of the located quote (forced alignment) against the
 reference, and milliseconds per quote (windows shared by a quote and its other version
 are encoded once, as verify does for two articles quoting one line).
 
+With ``--shift S``, each quote is judged again with its reference span moved S seconds
+earlier and later, and the share of verdicts that change is printed: how much of a
+verdict is owed to where the window falls.
+
 The printed table is also written to ``bench/results/verify.txt`` (``--out``), with the
 command line and date at the top.
 
@@ -227,6 +231,39 @@ def run_set(name: str, items, audio, scorers, engine, options):
            f"median {1000 * np.median(seconds):.0f} ms (encoding included, shared CPU)")
 
 
+def run_shifts(name: str, items, audio, scorers, engine, options, shift: float):
+    """How much a verdict owes to where the window falls: each quote judged again with its
+    reference span moved ``shift`` seconds earlier and later (as a recogniser's times may
+    be), beside the verdict at the reference span."""
+    from pipeline.engines import DecodeOptions
+
+    heard = {rec: [w for s in engine.transcribe(samples, DecodeOptions(beam_size=5)) for w in s.words]
+             for rec, samples in audio.items()}
+    rows = []
+    for line, quotes in items:
+        for quote, truth in quotes:
+            verdicts = []
+            for d in (0.0, -shift, shift):
+                start, end = line.start + d, line.end + d
+                window, ws = cut_window(audio[line.recording], start, end, options)
+                hw = [w for w in heard[line.recording] if w.end > ws and w.start < ws + len(window) / 16000]
+                span = (start, end) if line.exact else None
+                verdicts.append(adjudicate(quote, hw, window, ws, scorers, options, span=span).verdict)
+            logging.info("%s shift %-8s %s %s", name, truth, " ".join(f"{v:12s}" for v in verdicts), quote)
+            rows.append((truth, verdicts))
+    same = np.mean([len(set(v)) == 1 for _, v in rows])
+    true = [v for t, v in rows if t == "true"]
+    mis = [v for t, v in rows if t != "true"]
+    report(f"window moved ±{shift:g} s: verdict unchanged {same:.2f}; true confirmed at the reference "
+           f"{np.mean([v[0] in ('verbatim', 'minor') for v in true]):.2f}, at every shift "
+           f"{np.mean([all(x in ('verbatim', 'minor') for x in v) for v in true]):.2f}, at some "
+           f"{np.mean([any(x in ('verbatim', 'minor') for x in v) for v in true]):.2f}, "
+           f"called misquote at some {sum('misquote' in v for v in true)}; misquotes called verbatim "
+           f"at some shift {sum('verbatim' in v for v in mis)}, caught at the reference "
+           f"{np.mean([v[0] == 'misquote' for v in mis]):.2f}, at some "
+           f"{np.mean(['misquote' in v for v in mis]):.2f}")
+
+
 def run_search(name: str, items, audio, scorers, engine, options):
     """End to end, as ``dispatch verify`` runs: every quote searched for in the packed
     transcripts of all the set's recordings, then judged (``verify_quotes``), once taking
@@ -298,6 +335,9 @@ def main() -> None:
                              "pipeline's; 30: every window padded to 30 s, as Whisper does)")
     parser.add_argument("--no-search", action="store_true",
                         help="skip the end-to-end runs (quotes located by search, not by reference)")
+    parser.add_argument("--shift", type=float, default=0.0,
+                        help="also judge each quote with its span moved this many seconds earlier "
+                             "and later, and report how many verdicts change (0: off)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -327,6 +367,8 @@ def main() -> None:
         items = labelled(make(), args)
         audio = load_set([line for line, _ in items], snr)
         run_set(name, items, audio, scorers, engine, options)
+        if args.shift:
+            run_shifts(name, items, audio, scorers, engine, options, args.shift)
         if not args.no_search:
             run_search(name, items, audio, scorers, engine, options)
     args.out.parent.mkdir(parents=True, exist_ok=True)
