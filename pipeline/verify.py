@@ -191,18 +191,21 @@ def _fill_missing_parts(quote, best, index, options) -> list:
 
 
 def _second_chance(quote, index, samples_for, scorers, options) -> QuoteCheck:
-    """A quote the transcript barely matches: found only if the audio confirms it."""
+    """A quote the transcript barely matches: found only if the audio confirms it. When it
+    does not, the reason names the closest region, so a person can still listen there."""
     weak = index.locate(quote, min_score=options.weak_score)
+    reason = "no recording holds words close enough to this quote"
     if all(weak):
         best = [c[0] for c in weak]
         check = _join(quote, _judge_parts(quote, best, index, samples_for, scorers, options), index)
-        if check.verdict in ("verbatim", "minor"):
+        if check.verdict in CONFIRMED:
             check.reasons.append("the transcript barely matched here, but the audio confirms "
                                  "every word")
             return check
-    reason = "no recording holds words close enough to this quote"
-    if any(weak):
-        reason += " (the closest region was judged on the audio and does not confirm it)"
+        reason += (f"; the closest region, {check.recording} {check.start_s:.1f}-{check.end_s:.1f} s"
+                   f' (heard "{check.heard_text}"), was judged on the audio and does not confirm it')
+    elif any(weak):
+        reason += "; some of its parts match a region weakly, the others nowhere"
     return QuoteCheck(quote=quote, verdict="not_found", confidence=_not_found_confidence(),
                       reasons=[reason])
 

@@ -135,6 +135,7 @@ def test_weak_match_counts_only_when_the_audio_confirms(run):
     q = Quote("q1", "a.txt", "no one sending anybody to the scene tonight at all")  # scores 0.38
     [c] = run([q], verdict="unverifiable")
     assert c.verdict == "not_found" and "does not confirm" in c.reasons[0]
+    assert "the closest region, chan.mp3 " in c.reasons[0] and 'heard "' in c.reasons[0]
     [c] = run([q], verdict="verbatim")
     assert c.verdict == "verbatim" and "audio confirms" in c.reasons[-1]
 
