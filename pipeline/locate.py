@@ -107,6 +107,9 @@ class Candidate:
     """The region's tokens; ``Token.index`` is the index into ``Transcript.words``."""
     segment_ids: tuple[int, ...] = ()
     """Transmissions (or segments, where transmissions are unknown) the region covers."""
+    transmission_gaps: tuple[float, ...] = ()
+    """Seconds between the last word of one of those transmissions and the first of the
+    next, for each place the region runs from one into another."""
 
 
 # ---------------------------------------------------------------- the index
@@ -429,7 +432,9 @@ class WordIndex:
             context_before=self._context(doc, w0 - 1, -1),
             context_after=self._context(doc, w1, 1),
             quote_tokens=quote.tokens, heard_tokens=tokens,
-            segment_ids=tuple(dict.fromkeys(doc.groups[w0:w1])))
+            segment_ids=tuple(dict.fromkeys(doc.groups[w0:w1])),
+            transmission_gaps=tuple(round(max(0.0, doc.words[k + 1].start - doc.words[k].end), 3)
+                                    for k in range(w0, w1 - 1) if doc.groups[k] != doc.groups[k + 1]))
 
     def _window(self, doc: _Doc, lo: int, hi: int) -> _Window:
         """Words ``lo`` to ``hi`` of a transcript as tokens, sliced from the index where the

@@ -307,7 +307,8 @@ def _add_speaker(check: QuoteCheck, transcript: Transcript) -> None:
 
 
 def _add_splice(check: QuoteCheck, located: list, index: WordIndex) -> None:
-    """Gaps between the parts of a quote: seconds, words left out, out-of-order parts."""
+    """Gaps between the parts of a quote, and between the transmissions a part runs
+    across: seconds, words left out, out-of-order parts."""
     gaps, omitted = [], []
     for (_, a, _), (_, b, _) in zip(located, located[1:]):
         if a.recording != b.recording:
@@ -321,15 +322,19 @@ def _add_splice(check: QuoteCheck, located: list, index: WordIndex) -> None:
         words = index.transcript(a.recording).words[a.word_end:b.word_start]
         gaps.append(max(0.0, b.start_s - a.end_s))
         omitted.append(" ".join(w.word for w in words))
-    if gaps:
-        check.splice_gap_s = round(sum(gaps), 3)
+    if omitted:
         check.omitted_text = " … ".join(o for o in omitted if o)
         if check.omitted_text:
             check.reasons.append(f"an ellipsis leaves out: {check.omitted_text}")
-    if len({c.segment_ids for _, c, _ in located}) > 1 or any(
-        len(c.segment_ids) > 1 for _, c, _ in located
-    ):
-        check.reasons.append("the quote runs across more than one transmission")
+    across = [g for _, c, _ in located for g in c.transmission_gaps]
+    if across:
+        pauses = ", ".join(f"{g:.1f}" for g in across)
+        check.reasons.append(f"the quote runs across more than one transmission ({len(across) + 1}; "
+                             f"seconds between them: {pauses})")
+    elif len({c.segment_ids for _, c, _ in located}) > 1:
+        check.reasons.append("the quote's parts come from more than one transmission")
+    if gaps or across:
+        check.splice_gap_s = round(sum(gaps) + sum(across), 3)
 
 
 def _add_listen_span(check: QuoteCheck, located: list) -> None:
