@@ -292,6 +292,20 @@ def run_search(name: str, items, audio, scorers, engine, options):
             logging.info("%s search/%s %-8s %-12s %s | %s", name, label, truth, c.verdict, text,
                          "; ".join(c.differences + c.reasons))
         report(f"{label:<11} " + _figures(rows) + f" {np.mean(right):>11.2f} {per_quote:>7.2f}")
+        order = _review_order([(truth, c) for (_, _, truth), c in zip(flat, checks)])
+    report(f"review order (default): of unverifiable pairs (a misquote, a true quote), the misquote "
+           f"ranks first in {order}")
+
+
+def _review_order(rows) -> str:
+    """How well ``review_rank`` puts misquotes before true quotes among the unverifiable:
+    the share of (misquote, true quote) pairs where the misquote comes first (0.5: chance)."""
+    mis = [c.review_rank for truth, c in rows if truth != "true" and c.review_rank]
+    true = [c.review_rank for truth, c in rows if truth == "true" and c.review_rank]
+    if not mis or not true:
+        return "- (no pairs)"
+    wins = sum(m < t for m in mis for t in true)
+    return f"{wins / (len(mis) * len(true)):.2f} of {len(mis) * len(true)} pairs"
 
 
 def _right_place(check, line: Line, lines: list[Line]) -> bool:

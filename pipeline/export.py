@@ -182,7 +182,7 @@ QUOTE_COLUMNS = [
     "quote_id", "source", "quote_text", "attributed_to", "verdict", "confidence", "recording",
     "start_s", "end_s", "speaker", "heard_text", "differences", "omitted_text", "context_before",
     "context_after", "line_id", "attribution_ok", "splice_gap_s", "listen_start_s",
-    "listen_end_s", "reasons",
+    "listen_end_s", "review_rank", "reasons",
 ]
 QUOTE_WORD_COLUMNS = [
     "quote_id", "word_index", "word", "status", "start_s", "end_s", "probability", "heard",
@@ -215,11 +215,14 @@ def quotes_frame(checks):
             "splice_gap_s": c.splice_gap_s,
             "listen_start_s": c.listen_start_s,
             "listen_end_s": c.listen_end_s,
+            "review_rank": c.review_rank,
             "reasons": " | ".join(c.reasons),
         }
         for c in checks
     ]
-    return pd.DataFrame(rows, columns=QUOTE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=QUOTE_COLUMNS)
+    frame["review_rank"] = frame["review_rank"].astype("Int64")  # whole numbers, blank where none
+    return frame
 
 
 def quote_words_frame(checks):

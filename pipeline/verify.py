@@ -92,14 +92,23 @@ def verify_quotes(
               for q in tqdm(quotes, desc="verifying", unit="quote", disable=not progress)]
     assign_lines(checks)
     compare_line_versions(checks, samples_for, scorers[0], options)
+    rank_for_review(checks)
     return checks
+
+
+def rank_for_review(checks: Sequence[QuoteCheck]) -> None:
+    """Number the unverifiable quotes for a person to replay, most doubtful first (where the
+    audio leans furthest from the quote); ties keep the quotes' order."""
+    doubtful = sorted((c for c in checks if c.verdict == "unverifiable"), key=lambda c: -c.doubt)
+    for n, c in enumerate(doubtful, 1):
+        c.review_rank = n
 
 
 def check_quote(quote: Quote, index: WordIndex, samples_for, scorers, options) -> QuoteCheck:
     """Locate one quote and judge each of its parts on the audio."""
     found = index.locate(quote)
     if not any(found) and quote.too_short:
-        return QuoteCheck(quote=quote, verdict="unverifiable", confidence=0.0,
+        return QuoteCheck(quote=quote, verdict="unverifiable", confidence=0.0, doubt=0.5,
                           reasons=["too short to verify on its own"])
     if not any(found):
         return _second_chance(quote, index, samples_for, scorers, options)
@@ -229,10 +238,12 @@ def _join(quote: Quote, judged: list, index: WordIndex) -> QuoteCheck:
     located = [(t, c, j) for t, c, j in judged if c is not None]
     first, last = located[0][1], located[-1][1]
     verdict = max((j.verdict for _, _, j in located), key=SEVERITY.__getitem__)
+    doubt = max(j.doubt for _, _, j in located)
     reasons, differences = [], []
     if len(located) < len(judged):
         missing = [i + 1 for i, (_, c, _) in enumerate(judged) if c is None]
         verdict = max(verdict, "unverifiable", key=SEVERITY.__getitem__)
+        doubt = max(doubt, 1.0)
         reasons.append(f"part {', '.join(map(str, missing))} of the quote was not found")
     multi = len(judged) > 1
     for n, (_, _, j) in enumerate(located, 1):
@@ -252,6 +263,7 @@ def _join(quote: Quote, judged: list, index: WordIndex) -> QuoteCheck:
         context_after=last.context_after,
         reasons=reasons,
         words=_quote_words(quote.quote_id, located),
+        doubt=doubt,
     )
     _add_speaker(check, transcript)
     _add_splice(check, located, index)
@@ -318,6 +330,7 @@ def _add_splice(check: QuoteCheck, located: list, index: WordIndex) -> None:
         if b.word_start < a.word_end:
             check.reasons.append("the quote's parts are out of order in the audio")
             check.verdict = max(check.verdict, "unverifiable", key=SEVERITY.__getitem__)
+            check.doubt = max(check.doubt, 1.0)
             continue
         words = index.transcript(a.recording).words[a.word_end:b.word_start]
         gaps.append(max(0.0, b.start_s - a.end_s))
@@ -436,6 +449,7 @@ def _apply_version_score(c: QuoteCheck, score: float, best: float, n: int, margi
     if behind > margin and c.verdict in ("verbatim", "minor"):
         c.verdict = "unverifiable"
         c.confidence = round(min(c.confidence, 0.5), 3)
+        c.doubt = max(c.doubt, 1.0 + behind)
         c.reasons.append("a version the audio favours differs: not confirmed as verbatim")
 
 

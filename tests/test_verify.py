@@ -30,7 +30,7 @@ def transcript(recording="chan.mp3"):
     return Transcript(recording, "sha", 60.0, "tiny.en", "faster-whisper", segments, transmissions)
 
 
-def fake_adjudicate(verdict="verbatim"):
+def fake_adjudicate(verdict="verbatim", doubt=None):
     def judge(text, heard, window, start, scorers, options, span=None):
         lo, hi = span  # the located span, shared evenly among the quote's words
         quoted = text.split()
@@ -39,14 +39,15 @@ def fake_adjudicate(verdict="verbatim"):
                  for i, w in enumerate(quoted)]
         return Judgement(verdict=verdict, confidence=0.9, words=words,
                          heard_text=" ".join(w.word for w in heard),
-                         listen_start=start, listen_end=start + 1)
+                         listen_start=start, listen_end=start + 1,
+                         doubt=(doubt or {}).get(text, 0.0))
     return judge
 
 
 @pytest.fixture
 def run(monkeypatch):
-    def _run(quotes, verdict="verbatim", version_scores=None):
-        monkeypatch.setattr(verify, "adjudicate", fake_adjudicate(verdict))
+    def _run(quotes, verdict="verbatim", version_scores=None, doubt=None):
+        monkeypatch.setattr(verify, "adjudicate", fake_adjudicate(verdict, doubt))
         monkeypatch.setattr(verify, "compare_versions",
                             lambda texts, window, scorer: version_scores or [0.0] * len(texts))
         samples = np.zeros(16000 * 60, dtype=np.float32)
@@ -218,3 +219,13 @@ def verify_module_lines():
     import sys
 
     return sys.modules[__name__]
+
+
+def test_unverifiable_quotes_are_ranked_for_review_most_doubtful_first(run):
+    texts = ["eight thirty three we're trying to clear out", "we're not sending anybody out",
+             "this guy fled from the scene"]
+    quotes = [Quote(f"q{i}", "a.txt", t) for i, t in enumerate(texts)]
+    checks = run(quotes, verdict="unverifiable", doubt={texts[0]: 2.0, texts[1]: 9.5, texts[2]: 2.0})
+    assert [c.review_rank for c in checks] == [2, 1, 3]  # ties keep the quotes' order
+    assert [c.doubt for c in checks] == [2.0, 9.5, 2.0]
+    assert [c.review_rank for c in run(quotes)] == [None, None, None]  # nothing to review

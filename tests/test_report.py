@@ -1,0 +1,32 @@
+"""The terminal summary: one line per quote, counts, and what to replay first."""
+
+from pipeline.records import Quote, QuoteCheck
+from pipeline.report import verdict_table
+
+
+def check(qid, verdict, rank=None, start=None, diff=""):
+    return QuoteCheck(quote=Quote(qid, "a.txt", f"quote {qid}"), verdict=verdict, confidence=0.5,
+                      recording="audio/chan.mp3" if start is not None else "",
+                      start_s=start, end_s=None if start is None else start + 2,
+                      listen_start_s=None if start is None else start - 0.5,
+                      listen_end_s=None if start is None else start + 2.5,
+                      differences=[diff] if diff else [], review_rank=rank)
+
+
+def test_unverifiable_quotes_are_listed_to_replay_most_doubtful_first():
+    checks = [check("calm", "unverifiable", rank=2, start=10.0, diff='audio says "a", quote says "b"'),
+              check("fine", "verbatim", start=30.0),
+              check("worst", "unverifiable", rank=1, start=50.0, diff='audio says "x", quote says "y"')]
+    table = verdict_table(checks, width=200)
+    review = table.split("listen first (2 of 2 unverifiable, most doubtful first):")[1].splitlines()[1:]
+    assert review[0].split() == ["1.", "worst", "chan.mp3", "49.5-52.5s", "audio", "says", '"x",',
+                                 "quote", "says", '"y"']
+    assert review[1].split()[:4] == ["2.", "calm", "chan.mp3", "9.5-12.5s"]
+    assert "1 verbatim, 2 unverifiable" in table
+
+
+def test_review_list_is_cut_to_the_first_n_and_absent_when_nothing_is_doubtful():
+    checks = [check(f"q{i}", "unverifiable", rank=i + 1, start=float(i)) for i in range(5)]
+    table = verdict_table(checks, width=200, review=2)
+    assert "listen first (2 of 5" in table and "  3. q2" not in table
+    assert "listen first" not in verdict_table([check("fine", "verbatim", start=1.0)], width=200)
