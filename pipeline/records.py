@@ -192,11 +192,14 @@ class QuoteCheck:
     """Start of the span a person should replay when the verdict is unverifiable."""
     listen_end_s: float | None = None
     """End of that span."""
+    doubtful_spans: int = 0
+    """For an unverifiable verdict, how many stretches of the quote the audio left undecided."""
     doubt: float = 0.0
-    """For an unverifiable verdict, how far the audio leans from the quote (1 plus the nats
-    by which the strongest alternative beats it); higher is more doubtful."""
+    """For an unverifiable verdict, how far the audio leans from the quote at the worst of
+    them (1 plus the nats by which the strongest alternative beats it)."""
     review_rank: int | None = None
-    """Among the unverifiable quotes of a run, which to listen to first (1: most doubtful)."""
+    """Among the unverifiable quotes of a run, which to listen to first (1: most doubtful:
+    the most undecided stretches, then the strongest lean)."""
     reasons: list[str] = field(default_factory=list)
     """Why the verdict was given, step by step."""
     words: list[QuoteWord] = field(default_factory=list)

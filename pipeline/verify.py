@@ -97,9 +97,11 @@ def verify_quotes(
 
 
 def rank_for_review(checks: Sequence[QuoteCheck]) -> None:
-    """Number the unverifiable quotes for a person to replay, most doubtful first (where the
-    audio leans furthest from the quote); ties keep the quotes' order."""
-    doubtful = sorted((c for c in checks if c.verdict == "unverifiable"), key=lambda c: -c.doubt)
+    """Number the unverifiable quotes for a person to replay, most doubtful first: the most
+    stretches the audio left undecided, then the furthest it leans from the quote at one
+    of them; ties keep the quotes' order."""
+    doubtful = sorted((c for c in checks if c.verdict == "unverifiable"),
+                      key=lambda c: (-c.doubtful_spans, -c.doubt))
     for n, c in enumerate(doubtful, 1):
         c.review_rank = n
 
@@ -263,6 +265,7 @@ def _join(quote: Quote, judged: list, index: WordIndex) -> QuoteCheck:
         context_after=last.context_after,
         reasons=reasons,
         words=_quote_words(quote.quote_id, located),
+        doubtful_spans=sum(t.outcome == "doubtful" for _, _, j in located for t in j.spans),
         doubt=doubt,
     )
     _add_speaker(check, transcript)

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline import verify
 from pipeline.adjudicate import Judgement, WordJudgement
-from pipeline.records import Quote, Segment, Transcript, Transmission, Word
+from pipeline.records import Quote, QuoteCheck, Segment, Transcript, Transmission, Word
 
 LINES = [  # (speaker, start, text): one transmission each, 0.4 s per word
     ("Dispatcher", 1.0, "younger male hispanic wearing all black black hoodie black jeans "
@@ -229,3 +229,12 @@ def test_unverifiable_quotes_are_ranked_for_review_most_doubtful_first(run):
     assert [c.review_rank for c in checks] == [2, 1, 3]  # ties keep the quotes' order
     assert [c.doubt for c in checks] == [2.0, 9.5, 2.0]
     assert [c.review_rank for c in run(quotes)] == [None, None, None]  # nothing to review
+
+
+def test_more_undecided_stretches_rank_before_a_stronger_lean():
+    def check(qid, spans, doubt):
+        return QuoteCheck(Quote(qid, "a.txt", "x"), "unverifiable", 0.5, doubtful_spans=spans, doubt=doubt)
+    checks = [check("one strong", 1, 19.0), check("two weak", 2, 3.0), check("fine", 0, 0.0)]
+    checks[2].verdict = "verbatim"
+    verify.rank_for_review(checks)
+    assert [c.review_rank for c in checks] == [2, 1, None]
