@@ -16,6 +16,14 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
+def _clip_id(quote_id: str, width: int = 26) -> str:
+    """A quote id cut in the middle, so its number (``article:12``) stays readable."""
+    if len(quote_id) <= width:
+        return quote_id
+    tail = min(10, width // 2)
+    return quote_id[:width - tail - 1] + "…" + quote_id[-tail:]
+
+
 def _where(c: QuoteCheck) -> str:
     if not c.recording:
         return "-"
@@ -27,16 +35,19 @@ def verdict_table(checks: Sequence[QuoteCheck], width: int | None = None,
                   review: int = 10) -> str:
     """A fixed-width table: one line per quote, then counts per verdict, then the
     ``review`` unverifiable quotes to replay first (most doubtful first), with their spans.
+    The place columns are as wide as their longest entry (up to 60 characters), so a
+    file's times are never cut off; the quoted text takes what is left.
     """
     width = width or shutil.get_terminal_size((120, 20)).columns
-    quote_w = max(20, width - 82)
-    header = f"{'quote':<26} {'verdict':<12} {'conf':>4}  {'speaker':<12} {'where':<24} text"
+    where_w = _column_width([_where(c) for c in checks], "where")
+    quote_w = max(20, width - 58 - where_w)
+    header = f"{'quote':<26} {'verdict':<12} {'conf':>4}  {'speaker':<12} {'where':<{where_w}} text"
     lines = [header, "-" * min(width, len(header) + quote_w)]
     for c in sorted(checks, key=_order):
         text = c.quote.text if not c.differences else c.differences[0]
         lines.append(
-            f"{_clip(c.quote.quote_id, 26):<26} {c.verdict:<12} {c.confidence:>4.2f}  "
-            f"{_clip(c.speaker or '-', 12):<12} {_clip(_where(c), 24):<24} {_clip(text, quote_w)}"
+            f"{_clip_id(c.quote.quote_id):<26} {c.verdict:<12} {c.confidence:>4.2f}  "
+            f"{_clip(c.speaker or '-', 12):<12} {_clip(_where(c), where_w):<{where_w}} {_clip(text, quote_w)}"
         )
     counts = Counter(c.verdict for c in checks)
     lines.append("")
@@ -45,21 +56,28 @@ def verdict_table(checks: Sequence[QuoteCheck], width: int | None = None,
     return "\n".join(lines)
 
 
+def _column_width(cells: Sequence[str], title: str, most: int = 60) -> int:
+    return min(most, max([len(title)] + [len(c) for c in cells]))
+
+
 def _review_lines(checks: Sequence[QuoteCheck], n: int, width: int) -> list[str]:
-    """The first ``n`` unverifiable quotes by ``review_rank``: what to replay, and where."""
-    ranked = sorted((c for c in checks if c.review_rank), key=lambda c: c.review_rank)
-    if not ranked or n <= 0:
+    """The first ``n`` unverifiable quotes by ``review_rank``: where to replay, which quote, why."""
+    ranked = sorted((c for c in checks if c.review_rank), key=lambda c: c.review_rank)[:max(n, 0)]
+    if not ranked:
         return []
-    lines = ["", f"listen first ({min(n, len(ranked))} of {len(ranked)} unverifiable, most doubtful first):"]
-    for c in ranked[:n]:
-        where = _listen(c)
+    total = sum(1 for c in checks if c.review_rank)
+    where_w = _column_width([_listen(c) for c in ranked], "replay")
+    lines = ["", f"listen first ({len(ranked)} of {total} unverifiable, most doubtful first):"]
+    for c in ranked:
         why = c.differences[0] if c.differences else (c.reasons[0] if c.reasons else "")
-        head = f"{c.review_rank:>3}. {_clip(c.quote.quote_id, 26):<26} {_clip(where, 24):<24} "
+        place = _clip(_listen(c), where_w)
+        head = f"{c.review_rank:>3}. {place:<{where_w}} {_clip_id(c.quote.quote_id):<26} "
         lines.append(head + _clip(why, max(20, width - len(head))))
     return lines
 
 
 def _listen(c: QuoteCheck) -> str:
+    """Where to replay: the doubtful span when there is one, else the located span."""
     if not c.recording or c.listen_start_s is None:
         return _where(c)
     name = c.recording.rsplit("/", 1)[-1]

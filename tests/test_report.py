@@ -19,9 +19,9 @@ def test_unverifiable_quotes_are_listed_to_replay_most_doubtful_first():
               check("worst", "unverifiable", rank=1, start=50.0, diff='audio says "x", quote says "y"')]
     table = verdict_table(checks, width=200)
     review = table.split("listen first (2 of 2 unverifiable, most doubtful first):")[1].splitlines()[1:]
-    assert review[0].split() == ["1.", "worst", "chan.mp3", "49.5-52.5s", "audio", "says", '"x",',
+    assert review[0].split() == ["1.", "chan.mp3", "49.5-52.5s", "worst", "audio", "says", '"x",',
                                  "quote", "says", '"y"']
-    assert review[1].split()[:4] == ["2.", "calm", "chan.mp3", "9.5-12.5s"]
+    assert review[1].split()[:4] == ["2.", "chan.mp3", "9.5-12.5s", "calm"]
     assert "1 verbatim, 2 unverifiable" in table
 
 
@@ -30,3 +30,16 @@ def test_review_list_is_cut_to_the_first_n_and_absent_when_nothing_is_doubtful()
     table = verdict_table(checks, width=200, review=2)
     assert "listen first (2 of 5" in table and "  3. q2" not in table
     assert "listen first" not in verdict_table([check("fine", "verbatim", start=1.0)], width=200)
+
+
+def test_places_are_never_cut_short():
+    long = check("q", "unverifiable", rank=1, start=1234.5)
+    long.recording = "recordings/2026-11-20/dispatch-channel-north.mp3"
+    table = verdict_table([long], width=100)
+    assert table.count("dispatch-channel-north.mp3 1234.5-1236.5s") == 1  # the table's place
+    assert "dispatch-channel-north.mp3 1234.0-1237.0s" in table  # the span to replay
+
+
+def test_long_quote_ids_keep_their_number():
+    table = verdict_table([check("night-the-police-walked-away:12", "verbatim", start=1.0)], width=120)
+    assert "night-the-polic…ed-away:12 " in table
