@@ -346,7 +346,7 @@ def _add_splice(check: QuoteCheck, located: list, index: WordIndex) -> None:
     if across:
         pauses = ", ".join(f"{g:.1f}" for g in across)
         check.reasons.append(f"the quote runs across more than one transmission ({len(across) + 1}; "
-                             f"seconds between them: {pauses})")
+                             f"seconds between them, by the recogniser's word times: {pauses})")
     elif len({c.segment_ids for _, c, _ in located}) > 1:
         check.reasons.append("the quote's parts come from more than one transmission")
     if gaps or across:
