@@ -605,7 +605,8 @@ def find_transmissions(
         r for r in _invert(silent, sig.length_ms) if r[1] - r[0] >= options.min_transmission_ms
     ]
     padded = _pad(bursts, options.keep_silence_ms, sig.length_ms)
-    return [Transmission(start / 1000.0, end / 1000.0) for start, end in padded]
+    return [Transmission(start / 1000.0, end / 1000.0, a / 1000.0, b / 1000.0)
+            for (start, end), (a, b) in zip(padded, bursts)]
 
 
 def _pad(ranges: list[list[int]], keep_ms: int, length_ms: int) -> list[list[int]]:

@@ -106,7 +106,8 @@ class Candidate:
     heard_tokens: list[Token] = field(default_factory=list)
     """The region's tokens; ``Token.index`` is the index into ``Transcript.words``."""
     segment_ids: tuple[int, ...] = ()
-    """Transmissions (or segments, where transmissions are unknown) the region covers."""
+    """Transmissions the region covers (``-1 - segment id`` for a segment whose transmission
+    is unknown)."""
     transmission_gaps: tuple[float, ...] = ()
     """Seconds between the last word of one of those transmissions and the first of the
     next, for each place the region runs from one into another."""
@@ -129,9 +130,21 @@ class _Doc:
 
 
 def _groups(transcript: Transcript) -> list[int]:
-    """Transmission id of every word (segment id where the transmission is unknown)."""
-    return [s.transmission_id if s.transmission_id >= 0 else s.segment_id
+    """Transmission id of every word (``-1 - segment id`` where the transmission is unknown)."""
+    return [s.transmission_id if s.transmission_id >= 0 else -1 - s.segment_id
             for s in transcript.segments for _ in s.words]
+
+
+def _pause(doc: _Doc, k: int) -> float:
+    """Seconds of pause between word ``k`` and the next, which opens another transmission:
+    as segmentation measured the silence between them where it did, else between the
+    recogniser's word times (which run into pauses)."""
+    a, b = doc.groups[k], doc.groups[k + 1]
+    spans = doc.transcript.transmissions
+    known = 0 <= a < len(spans) and 0 <= b < len(spans)
+    if known and spans[a].speech_end is not None and spans[b].speech_start is not None:
+        return round(max(0.0, spans[b].speech_start - spans[a].speech_end), 3)
+    return round(max(0.0, doc.words[k + 1].start - doc.words[k].end), 3)
 
 
 def _postings(keys: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -433,8 +446,8 @@ class WordIndex:
             context_after=self._context(doc, w1, 1),
             quote_tokens=quote.tokens, heard_tokens=tokens,
             segment_ids=tuple(dict.fromkeys(doc.groups[w0:w1])),
-            transmission_gaps=tuple(round(max(0.0, doc.words[k + 1].start - doc.words[k].end), 3)
-                                    for k in range(w0, w1 - 1) if doc.groups[k] != doc.groups[k + 1]))
+            transmission_gaps=tuple(_pause(doc, k) for k in range(w0, w1 - 1)
+                                    if doc.groups[k] != doc.groups[k + 1]))
 
     def _window(self, doc: _Doc, lo: int, hi: int) -> _Window:
         """Words ``lo`` to ``hi`` of a transcript as tokens, sliced from the index where the

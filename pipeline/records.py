@@ -35,6 +35,11 @@ class Transmission:
     """Start time in seconds, padding included."""
     end: float
     """End time in seconds, padding included."""
+    speech_start: float | None = None
+    """Where its sound starts, before padding (None where segmentation did not say)."""
+    speech_end: float | None = None
+    """Where its sound ends, before padding: the pause to the next transmission is that
+    one's ``speech_start`` minus this."""
 
     @property
     def duration(self) -> float:

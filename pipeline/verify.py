@@ -344,9 +344,9 @@ def _add_splice(check: QuoteCheck, located: list, index: WordIndex) -> None:
             check.reasons.append(f"an ellipsis leaves out: {check.omitted_text}")
     across = [g for _, c, _ in located for g in c.transmission_gaps]
     if across:
-        pauses = ", ".join(f"{g:.1f}" for g in across)
+        pauses = ", ".join(f"{g:.2f} s" for g in across)
         check.reasons.append(f"the quote runs across more than one transmission ({len(across) + 1}; "
-                             f"seconds between them, by the recogniser's word times: {pauses})")
+                             f"paused between them: {pauses})")
     elif len({c.segment_ids for _, c, _ in located}) > 1:
         check.reasons.append("the quote's parts come from more than one transmission")
     if gaps or across:

@@ -293,6 +293,14 @@ def test_padding_never_overlaps():
     assert 2.0 < got[0].end == got[1].start < 2.5
 
 
+def test_padded_transmissions_keep_where_their_sound_starts_and_ends():
+    x = signal([(1, 2, 0.3), (2.5, 3.5, 0.3)], seconds=5)  # a 0.5 s pause, padding 0.4 s a side
+    first, second = audio.find_transmissions(x, audio.SegmentOptions(keep_silence_ms=400))
+    assert (round(first.speech_start, 2), round(first.speech_end, 2)) == (1.0, 2.0)
+    assert (round(second.speech_start, 2), round(second.speech_end, 2)) == (2.5, 3.5)
+    assert second.speech_start - first.speech_end == pytest.approx(0.5, abs=0.02)
+
+
 def test_segment_and_array_inputs_agree(apollo):
     seg = audio.array_to_segment(apollo)
     assert audio.find_transmissions(seg) == audio.find_transmissions(apollo)

@@ -93,10 +93,19 @@ def test_quote_across_two_transmissions_and_speakers_is_flagged(run):
     q = Quote("q1", "a.txt", "this guy fled from the scene eight thirty three we're trying")
     [c] = run([q])
     assert c.speaker == "Dispatcher + Unit 1"
-    across = "more than one transmission (2; seconds between them, by the recogniser's word times: 10.3)"
+    across = "more than one transmission (2; paused between them: 10.30 s)"
     assert any(across in r for r in c.reasons)
     assert c.splice_gap_s == pytest.approx(10.3, abs=0.01)  # "scene" ends at 9.7 s, "eight" starts at 20.0
     assert any("across 2 speakers" in r for r in c.reasons)
+
+
+def test_pause_across_transmissions_comes_from_segmentation_where_it_measured_it(run, monkeypatch):
+    measured = transcript()
+    for t, seg in zip(measured.transmissions, measured.segments):
+        t.speech_start, t.speech_end = seg.start - 0.05, seg.end + 0.05  # the sound, unpadded
+    monkeypatch.setattr(verify_module_lines(), "transcript", lambda recording="chan.mp3": measured)
+    [c] = run([Quote("q1", "a.txt", "this guy fled from the scene eight thirty three we're trying")])
+    assert c.splice_gap_s == pytest.approx(10.2, abs=0.01)  # 9.75 s to 19.95 s, not the words' 10.3
 
 
 def test_quote_inside_one_transmission_has_no_gap(run):
