@@ -189,12 +189,17 @@ def load_set(lines: list[Line], degrade_snr) -> dict[Path, np.ndarray]:
     return audio
 
 
-def run_set(name: str, items, audio, scorers, engine, options):
-    """Each quote judged where its reference line is (the span padded), beside the naive diff."""
+def heard_words(audio, engine) -> dict:
+    """Each recording's words as the recogniser hears the whole of it (beam 5), decoded once
+    for the runs at the reference lines."""
     from pipeline.engines import DecodeOptions
 
-    heard = {rec: [w for s in engine.transcribe(samples, DecodeOptions(beam_size=5)) for w in s.words]
-             for rec, samples in audio.items()}
+    return {rec: [w for s in engine.transcribe(samples, DecodeOptions(beam_size=5)) for w in s.words]
+            for rec, samples in audio.items()}
+
+
+def run_set(name: str, items, audio, heard, scorers, options):
+    """Each quote judged where its reference line is (the span padded), beside the naive diff."""
     results = {"adjudicate": [], "naive": []}
     pairs, starts, ends, seconds = [], [], [], []
     for line, quotes in items:
@@ -231,14 +236,10 @@ def run_set(name: str, items, audio, scorers, engine, options):
            f"median {1000 * np.median(seconds):.0f} ms (encoding included, shared CPU)")
 
 
-def run_shifts(name: str, items, audio, scorers, engine, options, shift: float):
+def run_shifts(name: str, items, audio, heard, scorers, options, shift: float):
     """How much a verdict owes to where the window falls: each quote judged again with its
     reference span moved ``shift`` seconds earlier and later (as a recogniser's times may
     be), beside the verdict at the reference span."""
-    from pipeline.engines import DecodeOptions
-
-    heard = {rec: [w for s in engine.transcribe(samples, DecodeOptions(beam_size=5)) for w in s.words]
-             for rec, samples in audio.items()}
     rows = []
     for line, quotes in items:
         for quote, truth in quotes:
@@ -380,9 +381,10 @@ def main() -> None:
         make, snr = sets[name]
         items = labelled(make(), args)
         audio = load_set([line for line, _ in items], snr)
-        run_set(name, items, audio, scorers, engine, options)
+        heard = heard_words(audio, engine)
+        run_set(name, items, audio, heard, scorers, options)
         if args.shift:
-            run_shifts(name, items, audio, scorers, engine, options, args.shift)
+            run_shifts(name, items, audio, heard, scorers, options, args.shift)
         if not args.no_search:
             run_search(name, items, audio, scorers, engine, options)
     args.out.parent.mkdir(parents=True, exist_ok=True)

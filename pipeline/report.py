@@ -25,10 +25,12 @@ def _clip_id(quote_id: str, width: int = 26) -> str:
 
 
 def _where(c: QuoteCheck) -> str:
-    if not c.recording:
-        return "-"
-    name = c.recording.rsplit("/", 1)[-1]
-    return f"{name} {c.start_s:.1f}-{c.end_s:.1f}s"
+    """Where the quote was located: recording name and span."""
+    return _place(c.recording, c.start_s, c.end_s) if c.recording else "-"
+
+
+def _place(recording: str, start: float, end: float) -> str:
+    return f"{recording.rsplit('/', 1)[-1]} {start:.1f}-{end:.1f}s"
 
 
 def verdict_table(checks: Sequence[QuoteCheck], width: int | None = None,
@@ -80,8 +82,7 @@ def _listen(c: QuoteCheck) -> str:
     """Where to replay: the doubtful span when there is one, else the located span."""
     if not c.recording or c.listen_start_s is None:
         return _where(c)
-    name = c.recording.rsplit("/", 1)[-1]
-    return f"{name} {c.listen_start_s:.1f}-{c.listen_end_s:.1f}s"
+    return _place(c.recording, c.listen_start_s, c.listen_end_s)
 
 
 def _order(c: QuoteCheck):
