@@ -7,8 +7,10 @@ versions of one line. Each quote is located from the reference times (the span i
 padded by ``context_s``), adjudicated on the audio, and diffed naively against the
 recogniser's words (verbatim when every normalised word matches, else misquote).
 
-Data sets: the radio re-enactment in ``audio_samples/manifest.csv``; the NASA lines of
-``apollo11`` (starts approximate, ±1.5 s); the phone call's STM lines (exact times).
+Data sets: the radio re-enactment in ``audio_samples/manifest.csv``; a held-out one in
+``bench/data/held-out/`` (other calls by the same voices and radios, written after the
+methods were tuned and never used to tune them); the NASA lines of ``apollo11`` (starts
+approximate, ±1.5 s); the phone call's STM lines (exact times).
 
 Printed per data set and method: misquotes called verbatim (must be 0), misquote
 precision and recall, true quotes confirmed (verbatim or minor), the unverifiable share
@@ -50,6 +52,7 @@ from pipeline.adjudicate import AdjudicateOptions, adjudicate, compare_versions,
 from pipeline.audio import load_audio  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "realaudio"
+HELD_OUT = ROOT / "bench" / "data" / "held-out"
 RESULTS = ROOT / "bench" / "results" / "verify.txt"
 TABLE: list[str] = []
 """The printed table, line by line, for the results file."""
@@ -80,10 +83,16 @@ class Line:
     exact: bool
 
 
-def manifest_lines() -> list[Line]:
-    rows = csv.DictReader(open(ROOT / "audio_samples" / "manifest.csv"))
-    return [Line(ROOT / "audio_samples" / r["recording"], float(r["start_s"]), float(r["end_s"]),
-                 r["text"], True) for r in rows]
+def manifest_lines(folder: Path = ROOT / "audio_samples") -> list[Line]:
+    rows = csv.DictReader(open(folder / "manifest.csv"))
+    return [Line(folder / r["recording"], float(r["start_s"]), float(r["end_s"]), r["text"], True)
+            for r in rows]
+
+
+def held_out_lines() -> list[Line]:
+    """Other calls by the samples' voices and radios, never used to tune the methods
+    (``scripts/make_samples.py --set held-out``)."""
+    return manifest_lines(HELD_OUT)
 
 
 def apollo_lines() -> list[Line]:
@@ -337,8 +346,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", type=int, nargs="?", const=6, default=0,
                         help="at most this many lines per data set (default 6 when given)")
-    parser.add_argument("--sets", default="radio,apollo11,phone,phone-radio",
-                        help="comma-separated: radio, apollo11, phone, apollo11-radio, phone-radio")
+    parser.add_argument("--sets", default="radio,held-out,apollo11,phone,phone-radio",
+                        help="comma-separated: radio, held-out, apollo11, phone, apollo11-radio, "
+                             "phone-radio")
     parser.add_argument("--judge", default="base")
     parser.add_argument("--witness", default="tiny.en", help="second scorer; '' for none")
     parser.add_argument("--beam", type=int, default=5, help="judge's beam hypotheses as evidence (0 off)")
@@ -368,6 +378,7 @@ def main() -> None:
     options = AdjudicateOptions(beam_size=args.beam)
     sets = {
         "radio": (manifest_lines, None),
+        "held-out": (held_out_lines, None),
         "apollo11": (apollo_lines, None),
         "phone": (phone_lines, None),
         "apollo11-radio": (apollo_lines, 12.0),

@@ -154,7 +154,77 @@ RECORDINGS: dict[str, list[Line]] = {
 }
 """Recording name -> its transmissions in order. The file is ``<name>.mp3``."""
 
-SEEDS = {"dispatch-channel": 20251004, "routine-traffic": 20251005}
+CLIPPED_LATE = "Starts clipped: the unit keyed up late and the first 0.1 s of speech is cut."
+
+HELD_OUT: dict[str, list[Line]] = {
+    "burglary-in-progress": [
+        Line("Dispatcher", "Units in the fourth district, burglary in progress, twenty-two "
+             "hundred West Madison, caller says two men are inside.", 2.1),
+        Line("Unit 3", "Eight twenty-one, I'm about two minutes out.", 3.2),
+        Line("Dispatcher", "Copy, eight twenty-one. Caller is hiding in the back bedroom.", 1.8),
+        Line("Unit 1", "Eight thirty-three, I'll take the alley behind the building.", 4.4),
+        Line("Dispatcher", "Ten four. Suspects are two males in dark jackets, one with a red "
+             "backpack.", 2.0),
+        Line("Unit 3", "Eight twenty-one on scene, the front door is open, we're going in.", 8.3),
+        Line("Unit 1", "We've got one running north through the gangway, red backpack.", 6.5),
+        Line("Dispatcher", "All units, one suspect northbound from Madison, red backpack, "
+             "use caution.", 1.6),
+        Line("Unit 2", "Eight twelve, I'm coming down Western, I can cut him off at "
+             "Washington.", 3.9, CLIPPED_LATE, clip=0.1),
+        Line("Unit 1", "He's over the fence, heading toward the train tracks.", 5.2),
+        Line("Dispatcher", "Eight thirty-three, do you want a canine unit?", 2.3),
+        Line("Unit 1", "Negative, we have him, one in custody at the tracks.", 4.7),
+        Line("Dispatcher", "Ten four, one in custody. Eight twenty-one, what do you have "
+             "inside?", 1.9),
+        Line("Unit 3", "The second suspect is still inside, he locked himself in the "
+             "bathroom.", 6.0),
+        Line("Relay", "Dispatch, the sergeant wants everybody to hold the perimeter until he "
+             "gets there.", 3.1),
+        Line("Dispatcher", "All units, hold the perimeter, the sergeant is on the way.", 1.7),
+        Line("Unit 3", "Eight twenty-one, he came out on his own, second one in custody.", 9.4),
+        Line("Dispatcher", "Copy, two in custody, show the time as two forty-one.", 2.2),
+        Line("Unit 2", "Eight twelve, I'll transport the first one to the district.", 5.8),
+        Line("Dispatcher", "Ten four, eight twelve, give me your starting mileage when you're "
+             "ready.", 1.5),
+    ],
+    "car-into-pole": [
+        Line("Dispatcher", "Eight thirty-three, we have a car into a pole at Cicero and Lake, "
+             "unknown injuries.", 1.9),
+        Line("Unit 1", "Eight thirty-three, on the way, can you start the fire department?", 2.6),
+        Line("Dispatcher", "Fire is already rolling, they're about four minutes out.", 1.7),
+        Line("Unit 1", "Eight thirty-three on scene, one vehicle, the driver is conscious and "
+             "talking.", 7.9),
+        Line("Unit 1", "There's a power line down across the hood, keep everybody back.", 3.3),
+        Line("Dispatcher", "Copy, power line down. I'll notify the electric company.", 1.6),
+        Line("Relay", "Dispatch, fire says they'll handle the wires, you keep the traffic off "
+             "Lake.", 6.2),
+        Line("Dispatcher", "Eight twelve, can you block Lake Street at Laramie for eight "
+             "thirty-three?", 2.4),
+        Line("Unit 2", "Eight twelve, ten four, I'll set up at Laramie.", 2.9),
+        Line("Unit 3", "Eight twenty-one, I'll take the other side, at Cicero and the "
+             "viaduct.", 3.6, CLIPPED_LATE, clip=0.1),
+        Line("Dispatcher", "Thank you both. Ambulance eleven is assigned.", 1.8),
+        Line("Unit 1", "The driver says he swerved to miss a dog, no sign of alcohol.", 8.8),
+        Line("Dispatcher", "Ten four, do you need a tow?", 1.9),
+        Line("Unit 1", "Yes, send a tow, the whole front end is gone.", 2.5),
+        Line("Dispatcher", "Tow is requested, about thirty minutes.", 2.0),
+        Line("Unit 2", "Eight twelve, traffic is backing up here, I'm going to turn them "
+             "around.", 7.1),
+        Line("Unit 1", "Ambulance is leaving with the driver, going to Mount Sinai.", 6.4),
+        Line("Dispatcher", "Copy, transport to Mount Sinai, the time is three oh five.", 1.7),
+        Line("Unit 3", "Eight twenty-one, the wires are clear, we're opening the street.", 9.9),
+        Line("Dispatcher", "Ten four, all units clear from Cicero and Lake, thank you.", 2.1),
+    ],
+}
+"""A held-out set for ``bench/bench_verify.py`` (``--set held-out``): other calls, said by the
+same voices through the same radios, written after the methods were tuned on the samples
+above and never used to tune them. Not quoted by any article."""
+
+SETS = {"samples": (RECORDINGS, "audio_samples"), "held-out": (HELD_OUT, "bench/data/held-out")}
+"""Which lines to re-enact -> (recordings, default output folder under the repository)."""
+
+SEEDS = {"dispatch-channel": 20251004, "routine-traffic": 20251005,
+         "burglary-in-progress": 20251006, "car-into-pole": 20251007}
 """Fixed seed per recording for the channel's random draws."""
 
 
@@ -473,16 +543,21 @@ def write_manifest(path: Path, rows: list[Row]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "audio_samples",
-                        help="folder for the MP3 files and manifest.csv")
+    parser.add_argument("--set", choices=sorted(SETS), default="samples",
+                        help="the demo's samples, or the bench's held-out calls")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for the MP3 files and manifest.csv (default: audio_samples/, "
+                             "or bench/data/held-out/ for --set held-out)")
     parser.add_argument("--no-install", action="store_true",
                         help="report missing requirements instead of installing them")
     args = parser.parse_args(argv)
     ensure_requirements(install=not args.no_install)
+    recordings, folder = SETS[args.set]
+    args.out = args.out or REPO / folder
     args.out.mkdir(parents=True, exist_ok=True)
     synth = Synth()
     manifest: list[Row] = []
-    for name, lines in RECORDINGS.items():
+    for name, lines in recordings.items():
         track, rows = assemble(name, lines, synth)
         path = args.out / f"{name}.mp3"
         write_mp3(path, track)
