@@ -226,6 +226,14 @@ class _Side:
     tokens: list[textmod.Token] = field(default_factory=list)
     """The normalised tokens themselves (what ``toks`` holds the text of)."""
 
+    def is_name(self, w: int) -> bool:
+        """Whether word ``w`` is written as a name: capitalised inside a sentence, not ``I``
+        and not a number (``Laramie``, ``Mount Sinai``)."""
+        word = _strip(self.words[w])
+        after_stop = w == 0 or self.words[w - 1].rstrip("\"')\u201d\u2019")[-1:] in ".?!:;"
+        return (word[:1].isupper() and not after_stop and word.split("'")[0] != "I"
+                and not _all_numbers([word]))
+
     @classmethod
     def of(cls, words: list[str]) -> _Side:
         kept = [t for t in textmod.tokens_from_strings(words) if not textmod.is_filler(t)]
@@ -809,8 +817,19 @@ def _test_span(k, run, quote, candidates, scores, probs, positions, options,
         test.heard = " ".join(candidates[mine[min(rivals, key=lambda k: per_alt[0, k])]].heard)
     elif inner and (inside or numbers) and (against_best <= -need).all() \
             and test.quote_prob < options.min_prob:
-        test.outcome = "contradicted"
+        test.outcome = "doubtful" if _unknown_name(quote, wa, wb, candidates[mine[best]].heard) \
+            else "contradicted"
     return test
+
+
+def _unknown_name(quote: _Side, wa: int, wb: int, heard: list[str]) -> bool:
+    """Whether quote words ``wa:wb`` are a name (with function words beside it) that the
+    models heard as common words: a name they do not know comes out as words that fit its
+    sound ("at Laramie" as "that layering me"), which says nothing against the quote.
+    Another name heard there ("Dallas" for "Texas") still does."""
+    names = [w for w in range(wa, wb) if quote.is_name(w)]
+    rest = [textmod.weight(_strip(quote.words[w]).lower()) for w in range(wa, wb) if w not in names]
+    return bool(names) and all(x < 1 for x in rest) and not any(_strip(w)[:1].isupper() for w in heard)
 
 
 def _all_numbers(words: list[str]) -> bool:

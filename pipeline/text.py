@@ -59,6 +59,12 @@ SUFFIXES = (("n't", "not"), ("'re", "are"), ("'ll", "will"), ("'ve", "have"), ("
 """Contraction suffixes and the word they stand for."""
 S_HOSTS = frozenset("it that there he she what who here where how".split())
 """Words whose ``'s`` is ``is`` (or ``has``) rather than a possessive."""
+VARIANTS = {"towards": "toward", "afterwards": "afterward", "backwards": "backward",
+            "forwards": "forward", "upwards": "upward", "downwards": "downward",
+            "anyways": "anyway", "ok": "okay"}
+"""Spellings of one word that a recogniser and a reporter may each write."""
+ZEROS = frozenset({"oh", "o"})
+"""Words said for a zero between digits (``three oh five`` is ``305``)."""
 
 _WORD_BREAK = re.compile(r"[\s\u2014\u2015\u2026]+|\.{3,}|-{2,}")
 _EDGE = re.compile(r"^[^\w]+|[^\w]+$")
@@ -235,12 +241,23 @@ def _merge_numbers(tokens: list[Token]) -> list[Token]:
     return out
 
 
+def _zeros(tokens: list[Token]) -> list[Token]:
+    """``oh`` between two digits is a zero, as times and unit numbers are said."""
+    out = list(tokens)
+    for i in range(1, len(tokens) - 1):
+        t = tokens[i]
+        if t.text in ZEROS and tokens[i - 1].text.isdigit() and len(tokens[i + 1].text) == 1 \
+                and tokens[i + 1].text.isdigit():
+            out[i] = Token("0", t.original, t.index, t.changes + (f"number '{t.text}' -> '0'",), t.span)
+    return out
+
+
 def tokens_from_strings(words: Iterable[str], start: int = 0) -> list[Token]:
     """Normalise a list of words; each token's index is ``start`` plus the word's position."""
     tokens = [Token(text, word, i, changes)
               for i, word in enumerate(words, start)
               for text, changes in normalize_word(word)]
-    return _merge_numbers(tokens)
+    return _merge_numbers(_zeros(tokens))
 
 
 def normalize(text: str) -> list[Token]:
@@ -357,7 +374,8 @@ def same_form(a: Sequence[str], b: Sequence[str]) -> str | None:
 
     Returns:
         ``"same"`` when identical; a comma-separated reason (``"contraction"``,
-        ``"filler"``, ``"number format"``, ``"hyphenation"``, ``"spacing"``, ``"case"``,
+        ``"filler"``, ``"spelling"`` (``towards``/``toward``), ``"number format"``,
+        ``"hyphenation"``, ``"spacing"``, ``"case"``,
         ``"punctuation"``, ``"apostrophe"``) when they differ only in form; None when the
         words differ.
 
@@ -375,6 +393,7 @@ def same_form(a: Sequence[str], b: Sequence[str]) -> str | None:
         reasons = sorted(_categories(ta) ^ _categories(tb)) or sorted(_categories(ta + tb))
     steps = (
         ("filler", lambda xs: [x for x in xs if x not in FILLERS]),
+        ("spelling", lambda xs: [VARIANTS.get(x, x) for x in xs]),
         ("contraction", _contract),
         ("spacing", lambda xs: ["".join(xs).replace("'", "")]),
     )

@@ -16,6 +16,7 @@ from pipeline.adjudicate import (
     _split_edges,
     _token_kind,
     _unheard_runs,
+    _unknown_name,
     adjudicate,
     compare_versions,
     cut_window,
@@ -198,6 +199,51 @@ def test_unit_number_at_the_edge_is_confirmed_against_every_number_one_digit_awa
     j = judge_radio(radio, scorers, 15.035, 16.965, "Eight twelve, we're on the way.")
     assert j.verdict in CONFIRMED
     assert any("clipped" in d for d in j.differences) and j.confidence <= 0.75
+
+
+HELD_OUT = Path(__file__).resolve().parents[1] / "bench" / "data" / "held-out" / "car-into-pole.mp3"
+
+
+def test_a_street_name_the_models_hear_as_common_words_is_no_misquote(scorers):
+    # both models hear "at Laramie" as "that layering me" and prefer it by 6-8 nats; a name
+    # they do not know says nothing against the quote. (A name heard as another name still
+    # contradicts: "Sheila in Dallas" above.)
+    from pipeline.audio import load_audio
+    from pipeline.engines import DecodeOptions, load_engine
+
+    samples = load_audio(HELD_OUT)
+    start, end = 57.243, 60.773
+    window, ws = cut_window(samples, start, end)
+    words = [w for s in load_engine("tiny.en").transcribe(window, DecodeOptions(beam_size=5))
+             for w in s.words]
+    heard = [type(w)(w.start + ws, w.end + ws, w.word, w.probability) for w in words]
+    j = adjudicate("Eight twelve, can you block Lake Street at Laramie for eight thirty-three?",
+                   heard, window, ws, scorers, span=(start, end))
+    assert j.verdict == "unverifiable", j.differences
+    laramie = [t for t in j.spans if "Laramie" in t.quoted]
+    assert laramie and laramie[0].outcome == "doubtful" and min(laramie[0].margins) < -5
+
+
+@pytest.mark.parametrize("quote,name", [
+    ("We'll take Lake Street at Laramie.", {2, 3, 5}),
+    ("Ten four. Suspects are two males, I think.", set()),
+    ("Eight twelve, copy, Sixty-third and Pulaski.", {5}),
+    ("Going to Mount Sinai: Transport now.", {2, 3}),
+])
+def test_names_are_capitalised_words_inside_a_sentence(quote, name):
+    side = _Side.of(quote.split())
+    assert {w for w in range(len(side.words)) if side.is_name(w)} == name
+
+
+@pytest.mark.parametrize("quote,span,heard,unknown", [
+    ("Block Lake Street at Laramie for me.", (3, 5), "that layering me", True),
+    ("Block Lake Street at Laramie for me.", (3, 5), "at Larry", False),  # another name
+    ("And I'm Sheila in Texas, from Chicago.", (3, 5), "in Dallas", False),
+    ("It radio hack B1, Charlie, with the cover.", (1, 5), "was", False),  # content words too
+    ("Okay. still There's no problem.", (1, 3), "", False),
+])
+def test_a_name_heard_as_common_words_is_unknown_to_the_models(quote, span, heard, unknown):
+    assert _unknown_name(_Side.of(quote.split()), *span, heard.split()) is unknown
 
 
 @pytest.mark.parametrize("token,variants", [

@@ -46,6 +46,10 @@ NORMALIZE_CASES = [
     ("833.", ["8", "33"]),  # as Whisper writes it: the same tokens
     ("8-12", ["8", "12"]),
     ("300 block", ["300", "block"]),  # round hundreds stay whole
+    ("three oh five", ["3", "0", "5"]),  # a time, as said
+    ("one o one", ["1", "0", "1"]),
+    ("uh oh, ten four", ["uh", "oh", "10", "4"]),  # "oh" only between digits
+    ("oh nine hundred", ["oh", "900"]),
 ]
 
 
@@ -110,6 +114,11 @@ SAME_FORM_CASES = [
     (["clear", "out"], ["clear", "up"], None),
     (["we're", "not"], ["we", "are", "now"], None),
     (["ten"], ["eleven"], None),
+    (["three", "oh", "five."], ["305"], "number format, punctuation, spacing"),
+    (["3.5"], ["35"], None),  # a decimal point is a word's worth of difference
+    (["toward"], ["towards"], "spelling"),
+    (["OK,"], ["okay"], "case, punctuation, spelling"),
+    (["three", "oh", "five"], ["three", "oh", "nine"], None),
 ]
 
 
