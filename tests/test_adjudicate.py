@@ -208,6 +208,8 @@ def test_a_street_name_the_models_hear_as_common_words_is_no_misquote(scorers):
     # both models hear "at Laramie" as "that layering me" and prefer it by 6-8 nats; a name
     # they do not know says nothing against the quote. (A name heard as another name still
     # contradicts: "Sheila in Dallas" above.)
+    from dataclasses import replace
+
     from pipeline.audio import load_audio
     from pipeline.engines import DecodeOptions, load_engine
 
@@ -216,7 +218,7 @@ def test_a_street_name_the_models_hear_as_common_words_is_no_misquote(scorers):
     window, ws = cut_window(samples, start, end)
     words = [w for s in load_engine("tiny.en").transcribe(window, DecodeOptions(beam_size=5))
              for w in s.words]
-    heard = [type(w)(w.start + ws, w.end + ws, w.word, w.probability) for w in words]
+    heard = [replace(w, start=w.start + ws, end=w.end + ws) for w in words]
     j = adjudicate("Eight twelve, can you block Lake Street at Laramie for eight thirty-three?",
                    heard, window, ws, scorers, span=(start, end))
     assert j.verdict == "unverifiable", j.differences
