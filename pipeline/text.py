@@ -69,6 +69,7 @@ ZEROS = frozenset({"oh", "o"})
 _WORD_BREAK = re.compile(r"[\s\u2014\u2015\u2026]+|\.{3,}|-{2,}")
 _EDGE = re.compile(r"^[^\w]+|[^\w]+$")
 _PIECE_BREAK = re.compile(r"[-/:;_+&=]+")
+_OH_DIGIT = re.compile(r"^0[1-9]$")
 _THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$")
 _INNER_DOT = re.compile(r"(?<!\d)\.|\.(?!\d)")
 _INNER_JUNK = re.compile(r"[^\w'.]")
@@ -177,9 +178,13 @@ def normalize_word(word: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if len(raw_pieces) > 1:
         changes.append("hyphen split")
     pieces = []
-    for raw in raw_pieces:
+    for i, raw in enumerate(raw_pieces):
         raw = raw.strip("'")
         if not raw:
+            continue
+        if i and _OH_DIGIT.match(raw):  # the minutes of 3:05, said "three oh five"
+            said = (f"number '{raw}' -> '0 {raw[1]}'",)
+            pieces += [("0", tuple(changes) + said), (raw[1], tuple(changes) + said)]
             continue
         text, number_changes = _number_piece(raw)
         for piece in _as_said(text):

@@ -50,6 +50,9 @@ NORMALIZE_CASES = [
     ("one o one", ["1", "0", "1"]),
     ("uh oh, ten four", ["uh", "oh", "10", "4"]),  # "oh" only between digits
     ("oh nine hundred", ["oh", "900"]),
+    ("3:05 p.m.", ["3", "0", "5", "pm"]),  # minutes keep their zero, as said
+    ("unit 4-05", ["unit", "4", "0", "5"]),
+    ("0305 hours", ["305", "hours"]),  # a leading zero is not said
 ]
 
 
@@ -119,6 +122,8 @@ SAME_FORM_CASES = [
     (["toward"], ["towards"], "spelling"),
     (["OK,"], ["okay"], "case, punctuation, spelling"),
     (["three", "oh", "five"], ["three", "oh", "nine"], None),
+    (["3:05"], ["three", "oh", "five"], "number format"),
+    (["3:05"], ["three", "five"], None),
 ]
 
 
