@@ -179,10 +179,13 @@ def pipeline_transcript(out: Path):
 
 def plain_faster_whisper(samples: np.ndarray, args) -> tuple[str, float, float]:
     """faster-whisper's own transcribe on the whole file (word timestamps on): (text, wall, CPU)."""
+    import ctranslate2
     from faster_whisper import WhisperModel
 
+    from pipeline.engines import SEED
     from pipeline.models import ct2_model_dir
 
+    ctranslate2.set_random_seed(SEED)  # its fallback samples: seeded as ours is, the same every run
     model = WhisperModel(str(ct2_model_dir(args.model)), device="cpu", compute_type="int8",
                          cpu_threads=args.threads)
     segments, _ = model.transcribe(samples, language="en", beam_size=args.beam_size,

@@ -21,6 +21,11 @@ temperature fallback, only the windows whose batched decode fails the thresholds
 (or hands them back undecided, for the caller to split).
 openai-whisper decodes windows one after another. Engines do not segment audio,
 store results or know about quotes.
+
+The temperature fallback samples. So that a rerun tells the same story, sampling is
+seeded (:data:`SEED`): openai-whisper before each decode, CTranslate2 when the model
+loads (its generators cannot be reseeded after), so there a fresh run over the same
+windows in the same order gives the same words.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ from pipeline.records import Segment, Word
 logger = logging.getLogger(__name__)
 
 ENGINES = ("faster-whisper", "openai-whisper")
+SEED = 0
+"""Seed of the sampling in the temperature fallback."""
 """Engine names, the default first."""
 
 
@@ -355,10 +362,12 @@ class FasterWhisperEngine(Engine):
             threads: CPU threads (0: CTranslate2's default).
             compute_type: CTranslate2 compute type; ``int8`` when None.
         """
+        import ctranslate2
         from faster_whisper import WhisperModel
 
         from pipeline.models import ct2_model_dir
 
+        ctranslate2.set_random_seed(SEED)  # read by the model's threads as they start
         self.model = model
         self.compute_type = compute_type or "int8"
         self.threads = threads or usable_cpus()
@@ -479,6 +488,7 @@ class OpenAIWhisperEngine(Engine):
             compile_aligner()
             self._aligner_ready = True
         torch.set_num_threads(self.threads)
+        torch.manual_seed(SEED)
         with torch.inference_mode():
             result = whisper.transcribe(
                 self.whisper, audio, verbose=None, fp16=False, **self._kwargs(options),

@@ -228,3 +228,35 @@ def test_thresholds_come_from_the_options():
     assert is_hallucination(seg("Okay.", no_speech=0.8, logprob=-1.3), loose) is None
     assert is_hallucination(seg("a b", ratio=3.0), loose) is None
     assert is_hallucination(seg("copy copy copy", ratio=1.0), DecodeOptions(max_repeats=2))
+
+
+SAMPLED = DecodeOptions(temperature=(1.0,), guard=False)  # every token drawn at random
+DECODE_IN_A_FRESH_PROCESS = """
+import sys
+from pipeline.engines import DecodeOptions, load_engine
+from pipeline.audio import load_audio
+clip = load_audio(sys.argv[1])[: 9 * 16000]
+engine = load_engine("tiny.en", sys.argv[2], threads=1 if sys.argv[2] == "openai-whisper" else 0)
+segments = engine.transcribe(
+    clip, DecodeOptions(temperature=(1.0,), guard=False))
+print(" ".join(s.text for s in segments))
+"""
+
+
+@pytest.mark.parametrize("engine", ["faster-whisper", "openai-whisper"])
+def test_sampled_decoding_gives_the_same_words_in_every_run(engine):
+    """The temperature fallback samples; a fresh run over the same audio must still give
+    the same words, or a fact-checker's rerun could tell a different story."""
+    import subprocess
+    import sys
+
+    runs = [subprocess.run([sys.executable, "-c", DECODE_IN_A_FRESH_PROCESS,
+                            str(DATA / "apollo11.mp3"), engine],
+                           capture_output=True, text=True, check=True).stdout for _ in range(3)]
+    assert runs[0].strip() and runs[0] == runs[1] == runs[2], runs
+
+
+def test_sampled_decoding_repeats_within_a_process(openai_engine):
+    clip = load("apollo11.mp3")[: 9 * SR]
+    texts = [" ".join(s.text for s in openai_engine.transcribe(clip, SAMPLED)) for _ in range(2)]
+    assert texts[0] == texts[1], texts
