@@ -46,9 +46,9 @@ from pipeline.records import Segment, Word
 logger = logging.getLogger(__name__)
 
 ENGINES = ("faster-whisper", "openai-whisper")
+"""Engine names, the default first."""
 SEED = 0
 """Seed of the sampling in the temperature fallback."""
-"""Engine names, the default first."""
 
 
 

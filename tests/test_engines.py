@@ -237,8 +237,7 @@ from pipeline.engines import DecodeOptions, load_engine
 from pipeline.audio import load_audio
 clip = load_audio(sys.argv[1])[: 9 * 16000]
 engine = load_engine("tiny.en", sys.argv[2], threads=1 if sys.argv[2] == "openai-whisper" else 0)
-segments = engine.transcribe(
-    clip, DecodeOptions(temperature=(1.0,), guard=False))
+segments = engine.transcribe(clip, DecodeOptions(temperature=(1.0,), guard=False))
 print(" ".join(s.text for s in segments))
 """
 
