@@ -198,13 +198,14 @@ def plain_openai_whisper(samples: np.ndarray, args) -> tuple[str, float, float]:
     import torch
     import whisper
 
-    from pipeline.engines import compile_aligner
+    from pipeline.engines import SEED, compile_aligner
     from pipeline.models import load_openai_model
 
     model = load_openai_model(args.model)
     compile_aligner()  # numba's first compile would reset torch's threads
     default = torch.get_num_threads()
     torch.set_num_threads(args.torch_threads)
+    torch.manual_seed(SEED)  # its fallback samples too
     with torch.inference_mode():
         result, wall, cpu = timed(whisper.transcribe, model, samples, language="en",
                                   beam_size=args.beam_size, word_timestamps=True, fp16=False,
