@@ -7,6 +7,116 @@ in the recording they belong to.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Verdict(str, Enum):
+    """What the audio says of a quote. The members are listed in report order.
+
+    Each member carries what every stage needs: ``severity`` (when parts of a quote
+    are judged apart, the most severe part wins), ``confirms`` (the audio holds the
+    quote's words) and ``meaning`` (one line for a legend). The value is the text
+    written in tables.
+    """
+
+    VERBATIM = "verbatim"
+    MINOR = "minor"
+    MISQUOTE = "misquote"
+    UNVERIFIABLE = "unverifiable"
+    NOT_FOUND = "not_found"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def severity(self) -> int:
+        """Rank when parts are combined: verbatim < minor < unverifiable < misquote < not_found."""
+        return _VERDICT_FACTS[self][0]
+
+    @property
+    def confirms(self) -> bool:
+        """True where the audio holds the quote's words (verbatim or minor)."""
+        return _VERDICT_FACTS[self][1]
+
+    @property
+    def meaning(self) -> str:
+        """One line a reader of the summary understands."""
+        return _VERDICT_FACTS[self][2]
+
+    @classmethod
+    def worst(cls, *verdicts: Verdict) -> Verdict:
+        """The most severe of ``verdicts``.
+
+        >>> Verdict.worst(Verdict.VERBATIM, Verdict.UNVERIFIABLE)
+        <Verdict.UNVERIFIABLE: 'unverifiable'>
+        """
+        return max((cls(v) for v in verdicts), key=lambda v: v.severity)
+
+
+_VERDICT_FACTS = {
+    Verdict.VERBATIM: (0, True, "every word is in the audio, in order"),
+    Verdict.MINOR: (1, True, "the words differ only in form (fillers, number format, spelling)"),
+    Verdict.UNVERIFIABLE: (2, False, "the audio is not clear enough to decide: replay the span"),
+    Verdict.MISQUOTE: (3, False, "a word added, dropped or changed that the audio contradicts"),
+    Verdict.NOT_FOUND: (4, False, "not in any recording"),
+}
+
+
+class WordStatus(str, Enum):
+    """How one word of a quote compares with what was heard."""
+
+    MATCH = "match"
+    FORM = "form"
+    CHANGED = "changed"
+    ADDED = "added"
+    MISSING = "missing"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def meaning(self) -> str:
+        """One line a reader understands."""
+        return _WORD_MEANINGS[self]
+
+    @property
+    def held(self) -> bool:
+        """True where the audio holds the quoted word (in this form or another)."""
+        return self in (WordStatus.MATCH, WordStatus.FORM)
+
+
+_WORD_MEANINGS = {
+    WordStatus.MATCH: "the quoted word was heard",
+    WordStatus.FORM: "heard in another form (number format, spelling, contraction)",
+    WordStatus.CHANGED: "another word was heard in its place",
+    WordStatus.ADDED: "in the quote, not heard in the audio",
+    WordStatus.MISSING: "heard in the audio, left out of the quote",
+}
+
+
+class Role(str, Enum):
+    """A speaker's part on the channel."""
+
+    DISPATCHER = "dispatcher"
+    UNIT = "unit"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """A voice or radio unit, with its role and the name shown in tables."""
+
+    label: str
+    """The raw label: a voice cluster (``S3``) or a radio unit ID (``1234567``)."""
+    role: Role
+    """Dispatcher or unit."""
+    name: str
+    """The display name (``Dispatcher``, ``Unit 2``, or a rename such as ``Beat 833``)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "role", Role(self.role))
 
 
 @dataclass
@@ -145,10 +255,9 @@ class QuoteWord:
     """Position of the word in the quote, from 0."""
     word: str
     """The word as published."""
-    status: str
-    """``match``, ``form`` (differs only in form), ``changed``, ``added`` (in the quote, not
-    the audio) or ``missing`` (in the audio, left out of the quote; ``word`` is then the
-    audio's word)."""
+    status: WordStatus
+    """How the word compares with the audio (``missing``: in the audio, left out of the
+    quote; ``word`` is then the audio's word)."""
     start_s: float | None = None
     """Start time in the recording, where the audio holds the word."""
     end_s: float | None = None
@@ -158,6 +267,9 @@ class QuoteWord:
     heard: str = ""
     """What the audio seems to say at this word, where it differs."""
 
+    def __post_init__(self) -> None:
+        self.status = WordStatus(self.status)
+
 
 @dataclass
 class QuoteCheck:
@@ -165,8 +277,8 @@ class QuoteCheck:
 
     quote: Quote
     """The quote checked."""
-    verdict: str
-    """``verbatim``, ``minor``, ``misquote``, ``not_found`` or ``unverifiable``."""
+    verdict: Verdict
+    """What the audio says of the quote."""
     confidence: float
     """How sure the verdict is, in [0, 1]."""
     recording: str = ""
@@ -209,3 +321,12 @@ class QuoteCheck:
     """Why the verdict was given, step by step."""
     words: list[QuoteWord] = field(default_factory=list)
     """The quote's words with their statuses."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError(f"confidence {self.confidence} of {self.quote.quote_id} is not in [0, 1]")
+
+    def __setattr__(self, name, value) -> None:
+        if name == "verdict":
+            value = Verdict(value)
+        super().__setattr__(name, value)
