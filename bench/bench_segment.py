@@ -28,23 +28,14 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline import audio  # noqa: E402
 
-CLIP_NAMES = ("tests/data/apollo11.mp3", "/work/shared/realaudio/apollo11/apollo11.mp3")
+CLIP = ROOT / "tests" / "data" / "apollo11.mp3"
 SPEEDUP_BAR = 100.0
 AGREEMENT_BAR_MS = 10
 
 
-def find_clip() -> Path:
-    """The Apollo 11 clip, from tests/data if present, else the shared copy."""
-    for name in CLIP_NAMES:
-        path = ROOT / name
-        if path.exists():
-            return path
-    raise SystemExit(f"apollo11.mp3 not found in {CLIP_NAMES}")
-
-
 def build_recording(minutes: float, gap_s: float, seed: int = 0) -> np.ndarray:
     """The clip, then ``gap_s`` of hiss at about -60 dBFS, repeated and cut to ``minutes``."""
-    clip = audio.load_audio(find_clip())
+    clip = audio.load_audio(CLIP)
     rng = np.random.default_rng(seed)
     total = int(minutes * 60 * audio.SAMPLE_RATE)
     pieces, length = [], 0

@@ -16,21 +16,16 @@ DATA = Path(__file__).parent / "data"
 SR = audio.SAMPLE_RATE
 
 
-def real_audio(local: str, shared: str) -> Path:
-    """A real recording committed in tests/data (``shared``: where it came from)."""
-    return DATA / local
-
-
 def apollo_reference_starts() -> list[float]:
     """Approximate start (s, within 1.5 s) of each transmission in the Apollo 11 clip."""
-    path = real_audio("apollo11.tsv", "apollo11/reference_nasa.tsv")
+    path = DATA / "apollo11.tsv"
     with open(path, newline="") as f:
         return [float(row["approx_start_s_in_clip"]) for row in csv.DictReader(f, delimiter="\t")]
 
 
 @pytest.fixture(scope="module")
 def apollo() -> np.ndarray:
-    return audio.load_audio(real_audio("apollo11.mp3", "apollo11/apollo11.mp3"))
+    return audio.load_audio(DATA / "apollo11.mp3")
 
 
 @pytest.fixture(scope="module")
@@ -346,7 +341,7 @@ def test_apollo11_back_and_forth(apollo):
 
 
 def test_phone_call_sanity():
-    path = real_audio("phone-call.wav", "phone-call/sample.wav")
+    path = DATA / "phone-call.wav"
     stm = path.with_suffix(".stm")
     got = audio.find_transmissions(audio.load_audio(path))
     lines = [ln.split() for ln in stm.read_text().splitlines() if ln.strip()]
