@@ -5,21 +5,26 @@ This stage turns a file into samples and samples into ``Transmission`` records:
 * **Decoding** goes through PyAV, which bundles FFmpeg's libraries, so every
   common format (wav, mp3, m4a/aac, flac, ogg, opus, 8 kHz telephone audio,
   stereo) decodes in process without a system ``ffmpeg`` binary.
-  ``load_audio`` gives float32 mono at 16 kHz; ``load_segment`` gives a pydub
-  ``AudioSegment`` at the file's own rate and channels. A file that cannot be
-  decoded raises ``AudioError`` naming the file and the reason.
+  ``load_audio`` gives float32 mono at 16 kHz. A file that cannot be decoded
+  raises ``AudioError`` naming the file and the reason.
 * **Segmentation** keeps the semantics of ``pydub.silence.detect_nonsilent``
   (a silence is a window of ``min_silence_len`` ms whose RMS is at or below a
   threshold) but computes every window's RMS at once from a cumulative sum of
   squared samples, instead of re-slicing the audio at every millisecond.
   ``find_transmissions`` sets the threshold relative to the recording's own
   speech loudness, drops squelch tails and clicks, and pads what it keeps.
-* **Packing** groups consecutive transmissions into windows of up to 30 s
-  (``pack_windows``, which may look a few transmissions ahead to fill a window),
-  builds each window's audio (``window_audio``) and maps a time inside a window
-  back to the recording (``Window.to_absolute``).
+* **Cutting**: ``cut`` gives the samples between two times.
 
-It does not transcribe, and it does not know about models.
+pydub is kept for two things only. Its ``detect_nonsilent`` defines what a
+silence is, and the tests and ``bench/bench_segment.py`` hold the vectorised one
+to it on the same audio; and its ``AudioSegment`` is the audio type accepted at
+the segmentation edge (``detect_nonsilent``, ``find_transmissions``,
+``frame_levels``, ``silence_threshold`` take one as well as samples;
+``array_to_segment`` builds one). pydub never decodes: that would need an
+ffmpeg binary.
+
+It does not pack transmissions into windows (``packing`` does), it does not
+transcribe, and it does not know about models.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,7 +67,7 @@ class AudioError(Exception):
 
 
 def _pydub():
-    """Import pydub without its warning about a missing ffmpeg binary (we never call it)."""
+    """Import pydub without its warning about a missing ffmpeg binary (it never decodes here)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
         import pydub
@@ -208,53 +213,10 @@ def load_audio(path: str | Path, sr: int = SAMPLE_RATE) -> np.ndarray:
     return np.clip(samples.astype(np.float32, copy=False), -1.0, 1.0)
 
 
-def load_segment(path: str | Path) -> AudioSegment:
-    """Decode a file to a pydub ``AudioSegment`` at its own rate and channels (16-bit).
-
-    Args:
-        path: Any format FFmpeg reads.
-
-    Returns:
-        The recording as an ``AudioSegment``; decoded by PyAV, not by an ffmpeg binary.
-
-    Raises:
-        AudioError: Not audio, corrupt, truncated beyond use, or empty.
-    """
-    samples, rate, channels = _decode(path, "s16", None, None)
-    return _pydub().AudioSegment(
-        data=samples.astype(np.int16, copy=False).tobytes(),
-        sample_width=2,
-        frame_rate=rate,
-        channels=channels,
-    )
-
-
 def _segment_frames(seg: AudioSegment) -> np.ndarray:
     """The samples of an ``AudioSegment`` as an integer array of shape (frames, channels)."""
     dtype = {1: np.int8, 2: np.int16, 4: np.int32}[seg.sample_width]
     return np.frombuffer(seg.raw_data, dtype=dtype).reshape(-1, seg.channels)
-
-
-def segment_to_array(seg: AudioSegment, sr: int = SAMPLE_RATE) -> np.ndarray:
-    """Convert an ``AudioSegment`` to float32 mono samples in [-1, 1] at ``sr``.
-
-    Channels are averaged; the rate is changed with a polyphase filter.
-
-    Args:
-        seg: The audio.
-        sr: Output sample rate in Hz.
-
-    Returns:
-        A 1-D float32 array.
-    """
-    from scipy.signal import resample_poly
-
-    frames = _segment_frames(seg)
-    mono = frames.mean(axis=1) / seg.max_possible_amplitude
-    if seg.frame_rate != sr:
-        g = math.gcd(seg.frame_rate, sr)
-        mono = resample_poly(mono, sr // g, seg.frame_rate // g)
-    return np.clip(mono, -1.0, 1.0).astype(np.float32)
 
 
 def array_to_segment(samples: np.ndarray, sr: int = SAMPLE_RATE) -> AudioSegment:
@@ -616,164 +578,4 @@ def _pad(ranges: list[list[int]], keep_ms: int, length_ms: int) -> list[list[int
         if out[i][0] < out[i - 1][1]:
             middle = (ranges[i - 1][1] + ranges[i][0]) // 2
             out[i - 1][1], out[i][0] = middle, middle
-    return out
-
-
-# --------------------------------------------------------------------------- packing
-
-
-@dataclass
-class Placement:
-    """Where one transmission sits inside a packed window."""
-
-    index: int
-    """Index of the transmission in the list given to ``pack_windows``."""
-    transmission: Transmission
-    """The transmission, with its absolute times."""
-    offset: float
-    """Its start inside the packed window, in seconds."""
-
-    @property
-    def end_offset(self) -> float:
-        """Its end inside the packed window, in seconds."""
-        return self.offset + self.transmission.duration
-
-
-@dataclass
-class Window:
-    """Consecutive transmissions packed into one stretch of audio, short silences between."""
-
-    placements: list[Placement] = field(default_factory=list)
-    """The transmissions it holds, in time order."""
-    gap_s: float = 0.5
-    """Silence in seconds inserted between two transmissions."""
-
-    @property
-    def duration(self) -> float:
-        """Length of the packed audio in seconds."""
-        return self.placements[-1].end_offset if self.placements else 0.0
-
-    @property
-    def start(self) -> float:
-        """Absolute start of the first transmission, in seconds."""
-        return self.placements[0].transmission.start
-
-    @property
-    def end(self) -> float:
-        """Absolute end of the last transmission, in seconds."""
-        return self.placements[-1].transmission.end
-
-    def placement_at(self, t: float) -> Placement:
-        """The placement a window time belongs to; a time in a gap goes to the nearer side."""
-        for here, after in zip(self.placements, self.placements[1:], strict=False):
-            if t < (here.end_offset + after.offset) / 2:
-                return here
-        return self.placements[-1]
-
-    def to_absolute(self, t: float) -> tuple[int, float]:
-        """Map a time in the packed window to the recording.
-
-        Args:
-            t: Seconds from the start of the packed audio.
-
-        Returns:
-            The index of the transmission it falls in (as given to
-            ``pack_windows``) and the absolute time in seconds, clamped to
-            that transmission.
-        """
-        p = self.placement_at(t)
-        inside = min(max(t - p.offset, 0.0), p.transmission.duration)
-        return p.index, p.transmission.start + inside
-
-    def span_to_absolute(self, start: float, end: float) -> tuple[int, float, float]:
-        """Map a span in the packed window (a word) to the recording, inside one transmission.
-
-        The span goes to the transmission its midpoint falls in, and both ends are
-        clamped to that transmission, so a word that straddles a gap never leaks
-        outside it.
-
-        Args:
-            start: Start in seconds from the start of the packed audio.
-            end: End in seconds from the start of the packed audio.
-
-        Returns:
-            The transmission's index (as given to ``pack_windows``), and the
-            absolute start and end in seconds.
-        """
-        p = self.placement_at((start + end) / 2)
-        duration = p.transmission.duration
-        a = min(max(start - p.offset, 0.0), duration)
-        b = min(max(end - p.offset, a), duration)
-        return p.index, p.transmission.start + a, p.transmission.start + b
-
-
-def pack_windows(
-    transmissions: list[Transmission],
-    max_window_s: float = 30.0,
-    gap_s: float = 0.5,
-    lookahead: int = 1,
-) -> list[Window]:
-    """Group transmissions into windows of at most ``max_window_s``.
-
-    Greedy and in order: a window starts with the earliest transmission not yet
-    packed and takes, while one fits with a ``gap_s`` silence before it, the first
-    that fits among the next ``lookahead`` unpacked ones (1: strictly consecutive;
-    more lets a short transmission fill the end of a window a long one would leave
-    mostly empty). A window's transmissions stay in time order. A transmission
-    longer than ``max_window_s`` gets a window of its own (so ``max_window_s=0``
-    gives one window per transmission).
-
-    Args:
-        transmissions: Transmissions in time order.
-        max_window_s: Longest packed window in seconds.
-        gap_s: Silence in seconds between two packed transmissions.
-        lookahead: How many of the next unpacked transmissions may fill a window.
-
-    Returns:
-        Windows in order of their first transmission; every transmission is in exactly one.
-    """
-    left = list(range(len(transmissions)))
-    windows: list[Window] = []
-    while left:
-        chosen = [left.pop(0)]
-        used = transmissions[chosen[0]].duration
-        while True:
-            fits = [i for i in left[:max(1, lookahead)]
-                    if used + gap_s + transmissions[i].duration <= max_window_s]
-            if not fits:
-                break
-            left.remove(fits[0])
-            chosen.append(fits[0])
-            used += gap_s + transmissions[fits[0]].duration
-        windows.append(_window(transmissions, chosen, gap_s))
-    return windows
-
-
-def _window(transmissions: list[Transmission], chosen: list[int], gap_s: float) -> Window:
-    """A window of the chosen transmissions (indices in time order), ``gap_s`` apart."""
-    window, offset = Window(gap_s=gap_s), 0.0
-    for index in chosen:
-        window.placements.append(Placement(index, transmissions[index], offset))
-        offset += transmissions[index].duration + gap_s
-    return window
-
-
-def window_audio(samples: np.ndarray, window: Window, sr: int = SAMPLE_RATE) -> np.ndarray:
-    """The packed audio of a window: its transmissions cut from ``samples``, silences between.
-
-    Args:
-        samples: The recording, 1-D.
-        window: A window from ``pack_windows`` over this recording's transmissions.
-        sr: Sample rate in Hz.
-
-    Returns:
-        A float32 array of ``round(window.duration * sr)`` samples (shorter only
-        where a transmission runs past the end of ``samples``).
-    """
-    out = np.zeros(int(round(window.duration * sr)), dtype=np.float32)
-    for p in window.placements:
-        piece = cut(samples, p.transmission.start, p.transmission.end, sr)
-        at = int(round(p.offset * sr))
-        piece = piece[: len(out) - at]
-        out[at : at + len(piece)] = piece
     return out

@@ -2,7 +2,7 @@
 
 The recording is split into transmissions (``audio.find_transmissions``); the
 transmissions are packed into windows of up to 30 s with short gaps between them
-(``audio.pack_windows``), so Whisper's fixed 30 s input is filled with speech
+(``packing.pack_windows``), so Whisper's fixed 30 s input is filled with speech
 instead of padding; the windows go to the engine ``decode.batch_size`` at a time
 (``Engine.transcribe_batch``: one batched model call on faster-whisper), their
 audio built only for the batch in hand, and every word is mapped back to its
@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from pipeline import audio
+from pipeline import audio, packing
 from pipeline.engines import DecodeOptions, Engine
 from pipeline.records import Segment, Transcript, Transmission, Word
 
@@ -53,7 +53,7 @@ class TranscribeOptions:
     119 on the bench, 0.5 s 22)."""
     lookahead: int = 5
     """How many of the next transmissions may fill the end of a packed window
-    (``audio.pack_windows``); 1 packs strictly consecutive transmissions. On the bench 5
+    (``packing.pack_windows``); 1 packs strictly consecutive transmissions. On the bench 5
     packed 19 windows instead of 20 (the fewest that hold the speech) and word error was
     0.469 instead of 0.494, though Whisper skipped 29 transmissions instead of 22 (a
     short one pulled to a window's end is the one it skips; they are packed again)."""
@@ -85,14 +85,14 @@ def transcribe_samples(
     return transmissions, segments
 
 
-def plan_windows(transmissions: list[Transmission], options: TranscribeOptions) -> list[audio.Window]:
+def plan_windows(transmissions: list[Transmission], options: TranscribeOptions) -> list[packing.Window]:
     """The windows ``transcribe_samples`` decodes first: packed, or one per transmission."""
     if not options.pack:
-        return audio.pack_windows(transmissions, max_window_s=0.0)
-    return audio.pack_windows(transmissions, options.max_window_s, options.gap_s, options.lookahead)
+        return packing.pack_windows(transmissions, max_window_s=0.0)
+    return packing.pack_windows(transmissions, options.max_window_s, options.gap_s, options.lookahead)
 
 
-def decode_windows(samples: np.ndarray, windows: list[audio.Window], engine: Engine,
+def decode_windows(samples: np.ndarray, windows: list[packing.Window], engine: Engine,
                    decode: DecodeOptions, max_window_s: float = 30.0) -> list[Segment]:
     """Transcribe windows into segments with absolute times, one transmission each.
 
@@ -140,12 +140,12 @@ as these are the ones Whisper skipped after a change of voice (on the bench 1.0 
 missed and word error 0.462, 0.5 s left 7 missed and 0.482, 2.0 s 13 and 0.475)."""
 
 
-def _decode_packed(engine: Engine, samples: np.ndarray, packed: list[audio.Window],
-                   decode: DecodeOptions) -> tuple[list[Segment], list[audio.Placement]]:
+def _decode_packed(engine: Engine, samples: np.ndarray, packed: list[packing.Window],
+                   decode: DecodeOptions) -> tuple[list[Segment], list[packing.Placement]]:
     """Segments of packed windows, batched, and the placements they missed (in time order)."""
     size = max(1, decode.batch_size)
     segments: list[Segment] = []
-    missed: list[audio.Placement] = []
+    missed: list[packing.Placement] = []
     for first in range(0, len(packed), size):
         batch = packed[first:first + size]
         decoded = _transcribe_windows(engine, samples, batch, decode, packed=True)
@@ -157,16 +157,16 @@ def _decode_packed(engine: Engine, samples: np.ndarray, packed: list[audio.Windo
     return segments, sorted(missed, key=lambda p: p.index)
 
 
-def _repack(placements: list[audio.Placement], max_window_s: float, gap_s: float
-            ) -> list[audio.Window]:
+def _repack(placements: list[packing.Placement], max_window_s: float, gap_s: float
+            ) -> list[packing.Window]:
     """Pack transmissions again, strictly in order, keeping their indices in the recording."""
-    windows = audio.pack_windows([p.transmission for p in placements], max_window_s, gap_s)
+    windows = packing.pack_windows([p.transmission for p in placements], max_window_s, gap_s)
     for window in windows:
         window.placements = [replace(q, index=placements[q.index].index) for q in window.placements]
     return windows
 
 
-def _decode_alone(engine: Engine, samples: np.ndarray, windows: list[audio.Window],
+def _decode_alone(engine: Engine, samples: np.ndarray, windows: list[packing.Window],
                   decode: DecodeOptions) -> list[Segment]:
     """Segments of windows holding one transmission each, in time order, batched."""
     windows = sorted(windows, key=lambda w: w.start)
@@ -185,7 +185,7 @@ STOPPED_S = 1.0
 ends more than this before the transmission does."""
 
 
-def _missed(window: audio.Window, segments: list[Segment]) -> dict[int, int]:
+def _missed(window: packing.Window, segments: list[Segment]) -> dict[int, int]:
     """Transmissions of a decoded packed window to decode again alone, index -> placement.
 
     Those that got no words, and the one the decoding stopped inside of, if any
@@ -198,24 +198,21 @@ def _missed(window: audio.Window, segments: list[Segment]) -> dict[int, int]:
             if p.index not in got or p.offset < stop < p.end_offset - STOPPED_S}
 
 
-def _alone(placement: audio.Placement) -> audio.Window:
+def _alone(placement: packing.Placement) -> packing.Window:
     """A window holding one transmission."""
-    return audio.Window([audio.Placement(placement.index, placement.transmission, 0.0)])
+    return packing.Window([packing.Placement(placement.index, placement.transmission, 0.0)])
 
 
-def _transcribe_windows(engine: Engine, samples: np.ndarray, windows: list[audio.Window],
+def _transcribe_windows(engine: Engine, samples: np.ndarray, windows: list[packing.Window],
                         decode: DecodeOptions, packed: bool) -> list[list[Segment] | None]:
     """Window-relative segments per window, batched where the engine can (the audio is
     built for these windows only). Packed: timestamp tokens, and None for a window that
     fails the thresholds; alone: one segment per window, temperature fallback."""
-    audios = [audio.window_audio(samples, w) for w in windows]
-    batched = getattr(engine, "transcribe_batch", None)
-    if batched is not None:
-        return batched(audios, decode, fallback=not packed, timestamps=packed)
-    return [engine.transcribe(a, decode) for a in audios]
+    audios = [packing.window_audio(samples, w) for w in windows]
+    return engine.transcribe_batch(audios, decode, fallback=not packed, timestamps=packed)
 
 
-def _unpack(seg: Segment, window: audio.Window) -> list[Segment]:
+def _unpack(seg: Segment, window: packing.Window) -> list[Segment]:
     """Map a window-relative segment to absolute times, one segment per transmission."""
     by_transmission: dict[int, list[Word]] = {}
     for w in seg.words:
