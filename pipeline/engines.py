@@ -43,13 +43,12 @@ from pipeline.audio import SAMPLE_RATE
 from pipeline.models import DEFAULT_MODEL, ModelError
 from pipeline.records import Segment, Word
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 ENGINES = ("faster-whisper", "openai-whisper")
 """Engine names, the default first."""
 SEED = 0
 """Seed of the sampling in the temperature fallback."""
-
 
 
 @dataclass
@@ -196,7 +195,7 @@ def drop_hallucinations(segments: Iterable[Segment], options: DecodeOptions) -> 
         if n in looping:
             reason = reason or f"repetition loop: {seg.text.strip()!r} {looping[n]} segments in a row"
         if reason:
-            logger.info("dropped %.2f-%.2f s %r: %s", seg.start, seg.end, seg.text, reason)
+            log.info("dropped %.2f-%.2f s %r: %s", seg.start, seg.end, seg.text, reason)
         else:
             kept.append(seg)
     return kept
@@ -397,7 +396,7 @@ class FasterWhisperEngine(Engine):
                 if not fallback:
                     out.append(None)
                     continue
-                logger.debug("window of %.1f s fails the thresholds batched: decoding it alone",
+                log.debug("window of %.1f s fails the thresholds batched: decoding it alone",
                              len(window) / SAMPLE_RATE)
                 segments = list(self._decode(window, options, None))
             out.append(drop_hallucinations(segments, options) if options.guard else segments)
@@ -526,7 +525,6 @@ def compile_aligner() -> None:
     below real time with word timestamps). Compiling here lets the engine pin its
     threads again right after.
     """
-    import numpy as np
     from whisper.timing import dtw_cpu
 
     dtw_cpu(np.zeros((2, 2)))

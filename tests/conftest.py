@@ -8,15 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.audio import SAMPLE_RATE
+from pipeline.engines import Engine
 from pipeline.records import Segment, Word
 
 DATA = Path(__file__).parent / "data"
 
 
-class FakeEngine:
+class FakeEngine(Engine):
     """Stands in for Whisper in plumbing tests (CLI, batch, export): never for accuracy.
 
-    Each window gets one segment whose words are spread evenly over the audio.
+    Each window gets one segment whose words are spread evenly over the audio; the
+    guards and batching are the real ``Engine``'s.
     """
 
     name = "faster-whisper"
@@ -25,20 +28,25 @@ class FakeEngine:
     def __init__(self, words=("ten", "four", "dispatch"), fail_on_call: int | None = None):
         self.words = words
         self.calls = 0
+        """Windows transcribed so far."""
         self.fail_on_call = fail_on_call
+        """The call (counted from 1) that raises ``KeyboardInterrupt``, as a killed run."""
 
     def transcribe(self, audio, options, clips=None):
         self.calls += 1
         if self.fail_on_call is not None and self.calls == self.fail_on_call:
             raise KeyboardInterrupt("simulated kill")
-        duration = len(audio) / 16000
+        return super().transcribe(audio, options, clips)
+
+    def _decode(self, audio, options, clips):
+        duration = len(audio) / SAMPLE_RATE
         step = duration / len(self.words)
         words = [
             Word(start=i * step, end=(i + 0.8) * step, word=w, probability=0.9)
             for i, w in enumerate(self.words)
         ]
-        return [Segment(segment_id=-1, start=0.0, end=duration, text=" ".join(self.words),
-                        words=words, avg_logprob=-0.2, no_speech_prob=0.01)]
+        yield Segment(segment_id=-1, start=0.0, end=duration, text=" ".join(self.words),
+                      words=words, avg_logprob=-0.2, no_speech_prob=0.01)
 
 
 def write_bursts(path: Path, bursts=((0.5, 1.5), (3.0, 4.2)), duration=5.0, sr=16000) -> Path:

@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.engines import DecodeOptions, is_hallucination, load_engine
+from pipeline.audio import load_audio
+from pipeline.engines import (
+    DecodeOptions,
+    _clip_of,
+    is_hallucination,
+    load_engine,
+    looping_segments,
+)
 from pipeline.models import ModelError
 from pipeline.records import Segment
 
@@ -18,12 +25,8 @@ GREEDY = DecodeOptions(beam_size=1, temperature=(0.0,))
 
 
 def load(name: str) -> np.ndarray:
-    """Decode a test file to float32 mono 16 kHz (pipeline.audio when present)."""
-    try:
-        from pipeline.audio import load_audio
-    except ImportError:
-        from faster_whisper import decode_audio as load_audio
-    return load_audio(str(DATA / name))
+    """Decode a test file to float32 mono 16 kHz."""
+    return load_audio(DATA / name)
 
 
 def stm_lines(path: Path) -> list[tuple[float, float, str]]:
@@ -66,6 +69,7 @@ def words_of(segments):
     return [w for s in segments for w in s.words]
 
 
+@pytest.mark.slow
 def test_the_two_engines_agree_on_the_same_clip(phone, openai_segments):
     float32 = load_engine("tiny.en", "faster-whisper", compute_type="float32")
     reference = float32.transcribe(phone, GREEDY)
@@ -80,6 +84,7 @@ def test_the_two_engines_agree_on_the_same_clip(phone, openai_segments):
         assert x.no_speech_prob == pytest.approx(y.no_speech_prob, abs=0.01)
 
 
+@pytest.mark.slow
 def test_the_engines_agree_on_multilingual_base(phone):
     clip = phone[14 * SR:19 * SR]
     a = load_engine("base", "openai-whisper", threads=1).transcribe(clip, GREEDY)
@@ -105,6 +110,7 @@ def _bare(word: str) -> str:
 
 
 @pytest.mark.parametrize("engine", ["fast_segments", "openai_segments"])
+@pytest.mark.slow
 def test_sheilas_line_is_where_the_reference_puts_it(engine, request):
     # Reference: "Sheila 14.444 17.769 And I'm Sheila in Texas, originally from Chicago."
     # tiny.en hears "Sheila and Texas"; the words around it must sit at the reference times.
@@ -117,6 +123,7 @@ def test_sheilas_line_is_where_the_reference_puts_it(engine, request):
 
 
 @pytest.mark.parametrize("engine", ["fast_segments", "openai_segments"])
+@pytest.mark.slow
 def test_every_word_lands_within_half_a_second_of_a_reference_line(engine, request):
     lines = stm_lines(DATA / "phone-call.stm")
     words = words_of(request.getfixturevalue(engine))
@@ -127,6 +134,7 @@ def test_every_word_lands_within_half_a_second_of_a_reference_line(engine, reque
 
 
 @pytest.mark.parametrize("engine", ["fast_segments", "openai_segments"])
+@pytest.mark.slow
 def test_invariants(engine, request):
     segments = request.getfixturevalue(engine)
     assert segments
@@ -143,6 +151,7 @@ def test_invariants(engine, request):
             previous = w.start
 
 
+@pytest.mark.slow
 def test_clips_restrict_decoding_to_their_spans(fast, phone):
     segments = fast.transcribe(phone, GREEDY, clips=[(14.0, 18.5)])
     assert segments
@@ -150,6 +159,7 @@ def test_clips_restrict_decoding_to_their_spans(fast, phone):
     assert "Sheila" in " ".join(s.text for s in segments)
 
 
+@pytest.mark.slow
 def test_a_prompt_biases_recognition_toward_local_names(fast, phone):
     plain = fast.transcribe(phone, GREEDY, clips=[(14.0, 18.5)])
     prompted = fast.transcribe(
@@ -160,6 +170,7 @@ def test_a_prompt_biases_recognition_toward_local_names(fast, phone):
     assert "Sheila in Texas" in prompted[0].text
 
 
+@pytest.mark.slow
 def test_radio_audio(fast):
     clip = load("apollo11.mp3")[: 9 * SR]
     segments = fast.transcribe(clip, GREEDY)
@@ -168,6 +179,7 @@ def test_radio_audio(fast):
     assert all(0.0 <= w.start <= w.end <= 9.0 for w in words_of(segments))
 
 
+@pytest.mark.slow
 def test_silence_gives_no_text_and_says_why(fast, caplog):
     silence = np.zeros(5 * SR, dtype=np.float32)
     raw = fast.transcribe(silence, DecodeOptions(guard=False))
@@ -230,6 +242,29 @@ def test_thresholds_come_from_the_options():
     assert is_hallucination(seg("copy copy copy", ratio=1.0), DecodeOptions(max_repeats=2))
 
 
+# --------------------------------------------------------------------------- batching plumbing
+
+
+@pytest.mark.parametrize("seek, starts, expected", [
+    (5587, [0.0, 28.945, 55.875, 84.925], 2),  # segment start 55.87 < clip start 55.875
+    (0, [0.0, 28.945], 0),
+    (2894, [0.0, 28.945, 55.875], 1),
+    (8492, [0.0, 28.945, 55.875, 84.925], 3),
+])
+def test_batched_segment_goes_to_the_clip_it_came_from(seek, starts, expected):
+    assert _clip_of(seek, np.array(starts)) == expected
+
+
+@pytest.mark.parametrize("texts, expected", [
+    (["Okay."] * 5, {n: 5 for n in range(5)}),
+    (["Okay."] * 4, {}),  # four repeats are allowed, as inside a segment
+    (["Okay.", "Okay.", "Yeah."] + ["okay"] * 6, {n: 6 for n in range(3, 9)}),
+    (["Copy.", "Ten four.", "Copy."], {}),
+])
+def test_a_loop_cut_into_segments_is_found(texts, expected):
+    assert looping_segments([seg(t) for t in texts], max_repeats=4) == expected
+
+
 SAMPLED = DecodeOptions(temperature=(1.0,), guard=False)  # every token drawn at random
 DECODE_IN_A_FRESH_PROCESS = """
 import sys
@@ -243,6 +278,7 @@ print(" ".join(s.text for s in segments))
 
 
 @pytest.mark.parametrize("engine", ["faster-whisper", "openai-whisper"])
+@pytest.mark.slow
 def test_sampled_decoding_gives_the_same_words_in_every_run(engine):
     """The temperature fallback samples; a fresh run over the same audio must still give
     the same words, or a fact-checker's rerun could tell a different story."""
@@ -255,6 +291,7 @@ def test_sampled_decoding_gives_the_same_words_in_every_run(engine):
     assert runs[0].strip() and runs[0] == runs[1] == runs[2], runs
 
 
+@pytest.mark.slow
 def test_sampled_decoding_repeats_within_a_process(openai_engine):
     clip = load("apollo11.mp3")[: 9 * SR]
     texts = [" ".join(s.text for s in openai_engine.transcribe(clip, SAMPLED)) for _ in range(2)]

@@ -10,10 +10,11 @@ from pathlib import Path
 import jiwer
 import numpy as np
 import pytest
+from conftest import FakeEngine
 from whisper.normalizers import EnglishTextNormalizer
 
-from pipeline import audio
-from pipeline.engines import DecodeOptions, _clip_of, load_engine, looping_segments
+from pipeline import audio, packing
+from pipeline.engines import DecodeOptions, load_engine
 from pipeline.records import Segment, Transmission, Word
 from pipeline.transcribe import TranscribeOptions, decode_windows, transcribe_samples
 
@@ -57,12 +58,14 @@ def unpacked(engine, samples):
     return transcribe_samples(samples, engine, TranscribeOptions(pack=False))
 
 
+@pytest.mark.slow
 def test_packing_fills_windows(packed):
     transmissions, _ = packed
-    windows = audio.pack_windows(transmissions)
+    windows = packing.pack_windows(transmissions)
     assert len(windows) < len(transmissions) / 3
 
 
+@pytest.mark.slow
 def test_packed_words_land_in_their_transmissions_and_on_the_lines(packed):
     transmissions, segments = packed
     lines = manifest_lines()
@@ -77,6 +80,7 @@ def test_packed_words_land_in_their_transmissions_and_on_the_lines(packed):
     assert starts == sorted(starts)
 
 
+@pytest.mark.slow
 def test_packing_keeps_quality_against_each_transmission_alone(packed, unpacked):
     reference = " ".join(text for _, _, text in manifest_lines())
     packed_wer = wer(reference, " ".join(s.text for s in packed[1]))
@@ -84,9 +88,10 @@ def test_packing_keeps_quality_against_each_transmission_alone(packed, unpacked)
     assert packed_wer <= alone_wer + PACKING_MARGIN, (packed_wer, alone_wer)
 
 
+@pytest.mark.slow
 def test_a_batch_gives_the_same_words_as_windows_one_at_a_time(engine, samples, packed):
-    windows = audio.pack_windows(packed[0])[:4]
-    audios = [audio.window_audio(samples, w) for w in windows]
+    windows = packing.pack_windows(packed[0])[:4]
+    audios = [packing.window_audio(samples, w) for w in windows]
     options = DecodeOptions()
     together = engine.transcribe_batch(audios, options)
     alone = [engine.transcribe_batch([a], options)[0] for a in audios]
@@ -98,6 +103,7 @@ def test_a_batch_gives_the_same_words_as_windows_one_at_a_time(engine, samples, 
         assert max(abs(u.start - v.start) + abs(u.end - v.end) for u, v in zip(a, b)) <= 0.5
 
 
+@pytest.mark.slow
 def test_batched_agrees_with_sequential_decoding(engine, samples, packed):
     sequential = transcribe_samples(samples, engine, TranscribeOptions(
         decode=DecodeOptions(batch_size=1)))
@@ -134,6 +140,7 @@ def mixed_packed(engine, mixed):
     return transcribe_samples(mixed[0], engine, TranscribeOptions())
 
 
+@pytest.mark.slow
 def test_every_transmission_with_speech_gets_words_when_packed(mixed, mixed_packed):
     _, lines = mixed
     transmissions, segments = mixed_packed
@@ -144,6 +151,7 @@ def test_every_transmission_with_speech_gets_words_when_packed(mixed, mixed_pack
     assert [n for n in spoken if n not in heard] == []
 
 
+@pytest.mark.slow
 def test_packing_no_worse_than_alone_across_a_channel_change(engine, mixed, mixed_packed):
     samples, lines = mixed
     reference = " ".join(text for _, _, text in lines)
@@ -156,41 +164,17 @@ def test_packing_no_worse_than_alone_across_a_channel_change(engine, mixed, mixe
 # --------------------------------------------------------------------------- plumbing
 
 
-@pytest.mark.parametrize("seek, starts, expected", [
-    (5587, [0.0, 28.945, 55.875, 84.925], 2),  # segment start 55.87 < clip start 55.875
-    (0, [0.0, 28.945], 0),
-    (2894, [0.0, 28.945, 55.875], 1),
-    (8492, [0.0, 28.945, 55.875, 84.925], 3),
-])
-def test_batched_segment_goes_to_the_clip_it_came_from(seek, starts, expected):
-    assert _clip_of(seek, np.array(starts)) == expected
-
-
-def seg(text: str) -> Segment:
-    return Segment(-1, 0.0, 1.0, text, [], -0.2, 0.1)
-
-
-@pytest.mark.parametrize("texts, expected", [
-    (["Okay."] * 5, {n: 5 for n in range(5)}),
-    (["Okay."] * 4, {}),  # four repeats are allowed, as inside a segment
-    (["Okay.", "Okay.", "Yeah."] + ["okay"] * 6, {n: 6 for n in range(3, 9)}),
-    (["Copy.", "Ten four.", "Copy."], {}),
-])
-def test_a_loop_cut_into_segments_is_found(texts, expected):
-    assert looping_segments([seg(t) for t in texts], max_repeats=4) == expected
-
-
-class StopsEarly:
+class StopsEarly(FakeEngine):
     """Plumbing stand-in: in a packed window it hears only the first transmission (as
     Whisper does when it ends a window early); alone it hears everything."""
 
-    name, model = "faster-whisper", "fake"
-
     def __init__(self):
-        self.calls: list[tuple[int, bool]] = []
+        super().__init__()
+        self.batches: list[tuple[int, bool]] = []
+        """(windows, timestamps) of each ``transcribe_batch`` call."""
 
     def transcribe_batch(self, windows, options, fallback=True, timestamps=True):
-        self.calls.append((len(windows), timestamps))
+        self.batches.append((len(windows), timestamps))
         out = []
         for w in windows:
             first = 1.0 if timestamps else len(w) / audio.SAMPLE_RATE
@@ -202,13 +186,13 @@ class StopsEarly:
 
 def test_transmissions_a_packed_window_misses_are_packed_again_then_decoded_alone():
     spans = [Transmission(0.0, 1.5), Transmission(5.0, 8.0), Transmission(10.0, 11.5)]
-    windows = audio.pack_windows(spans)
+    windows = packing.pack_windows(spans)
     engine = StopsEarly()
     segments = decode_windows(np.zeros(12 * audio.SAMPLE_RATE, np.float32), windows, engine,
                               DecodeOptions())
     # one packed window; the two it missed packed again; that one stops inside the first
     # (3 s long, words for 1 s) and misses the second: both alone
-    assert engine.calls == [(1, True), (1, True), (2, False)]
+    assert engine.batches == [(1, True), (1, True), (2, False)]
     assert sorted(s.transmission_id for s in segments) == [0, 1, 2]
     for s in segments:
         t = spans[s.transmission_id]
@@ -219,8 +203,8 @@ def test_a_repacked_window_maps_its_words_back_to_the_transmission_it_heard():
     spans = [Transmission(0.0, 1.5), Transmission(5.0, 6.0), Transmission(10.0, 11.5)]
     engine = StopsEarly()
     segments = decode_windows(np.zeros(12 * audio.SAMPLE_RATE, np.float32),
-                              audio.pack_windows(spans), engine, DecodeOptions())
-    assert engine.calls == [(1, True), (1, True), (1, False)]  # the repack heard the 1 s one
+                              packing.pack_windows(spans), engine, DecodeOptions())
+    assert engine.batches == [(1, True), (1, True), (1, False)]  # the repack heard the 1 s one
     by_id = {s.transmission_id: s for s in segments}
     assert sorted(by_id) == [0, 1, 2]
     assert 5.0 <= by_id[1].words[0].start <= by_id[1].words[-1].end <= 6.0
@@ -228,7 +212,7 @@ def test_a_repacked_window_maps_its_words_back_to_the_transmission_it_heard():
 
 def test_the_transmission_a_packed_window_stops_inside_is_decoded_again():
     spans = [Transmission(0.0, 6.0), Transmission(10.0, 11.0)]
-    (window,) = audio.pack_windows(spans)
+    (window,) = packing.pack_windows(spans)
 
     class StopsInside(StopsEarly):
         def transcribe_batch(self, windows, options, fallback=True, timestamps=True):
@@ -240,7 +224,7 @@ def test_the_transmission_a_packed_window_stops_inside_is_decoded_again():
     engine = StopsInside()
     segments = decode_windows(np.zeros(12 * audio.SAMPLE_RATE, np.float32), [window], engine,
                               DecodeOptions())
-    assert engine.calls == [(1, True)]  # the decode went on past the first: nothing alone
+    assert engine.batches == [(1, True)]  # the decode went on past the first: nothing alone
 
     class StopsInsideLast(StopsEarly):
         def transcribe_batch(self, windows, options, fallback=True, timestamps=True):
@@ -250,9 +234,9 @@ def test_the_transmission_a_packed_window_stops_inside_is_decoded_again():
             return out
 
     spans = [Transmission(0.0, 6.0), Transmission(10.0, 14.0)]
-    (window,) = audio.pack_windows(spans)
+    (window,) = packing.pack_windows(spans)
     engine = StopsInsideLast()
     segments = decode_windows(np.zeros(15 * audio.SAMPLE_RATE, np.float32), [window], engine,
                               DecodeOptions())
-    assert engine.calls == [(1, True), (1, False)]
+    assert engine.batches == [(1, True), (1, False)]
     assert sorted(s.transmission_id for s in segments) == [0, 1]
