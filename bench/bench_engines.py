@@ -7,7 +7,7 @@ Each configuration (engine x greedy/beam 5) transcribes the same audio; runs are
 interleaved round-robin so a busy machine slows all of them alike, and the best of
 ``--repeat`` runs is kept. Prints seconds of audio per second of compute ("x real
 time") and each configuration's speed relative to the first. Models are loaded
-before timing. Prints only; collating results is someone else's job.
+before timing. ``bench/run_all.py`` records what it prints in ``bench/results/engines.txt``.
 """
 
 from __future__ import annotations
@@ -34,12 +34,10 @@ CONFIGS = (
 
 def load_clips(quick: bool) -> dict:
     """Name → float32 samples of the recordings to transcribe."""
-    try:
-        from pipeline.audio import load_audio
-    except ImportError:
-        from faster_whisper import decode_audio as load_audio
+    from pipeline.audio import load_audio
+
     names = ["phone-call.wav"] if quick else ["phone-call.wav", "apollo11.mp3"]
-    return {name: load_audio(str(DATA / name)) for name in names}
+    return {name: load_audio(DATA / name) for name in names}
 
 
 def time_config(engine, beam: int, clips: dict) -> float:
