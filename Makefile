@@ -1,11 +1,12 @@
-# Two commands a new user needs: `make demo` and `make test`.
+# Two commands a new user needs: `make demo` and `make test` (`make test-fast` skips
+# the tests that load a real model).
 # Both create .venv on first use and are idempotent afterwards.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install bench samples clean
+.PHONY: demo test test-fast install bench samples clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -22,6 +23,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
