@@ -6,8 +6,10 @@ the same key transcribes nothing again, and a batch killed midway resumes where
 it stopped: each transcript is committed the moment it is finished, in one
 transaction, so nothing finished is lost or stored twice.
 
-Failures (files that could not be decoded) are recorded with their reason.
-This module knows nothing of engines or audio: it stores records.
+Failures (files that could not be decoded) are recorded with their reason, and other
+stages keep bytes under their own keys (:func:`cache_key`), such as voice embeddings.
+This module knows nothing of engines or audio: it stores records. ``file_sha256`` is
+:func:`pipeline.models.file_sha256`, named here for callers that key recordings.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from pipeline.models import file_sha256
 from pipeline.records import Failure, Segment, Transcript, Transmission, Word
+
+__all__ = [
+    "FILENAME", "Workspace", "cache_key", "file_sha256", "transcript_from_json", "transcript_key",
+    "transcript_to_json",
+]
 
 FILENAME = "workspace.sqlite"
 
@@ -48,19 +56,15 @@ CREATE TABLE IF NOT EXISTS blobs (
 """
 
 
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
+def cache_key(*parts) -> str:
+    """A workspace key: the SHA-256 of the parts as JSON (every input that shapes the value)."""
+    blob = json.dumps(list(parts), sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def transcript_key(sha256: str, model: str, engine: str, options: dict) -> str:
     """The cache key of a transcript: audio hash, model, engine and options."""
-    blob = json.dumps([sha256, model, engine, options], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return cache_key(sha256, model, engine, options)
 
 
 class Workspace:
