@@ -1,6 +1,8 @@
-"""Batch plumbing with a fake engine: failures recorded, nothing redone, resume after a kill."""
+"""Batch plumbing with a fake engine: failures recorded, nothing redone, resume after a kill.
 
-from pathlib import Path
+Tests marked slow load the real voice encoder (speaker labels across a batch).
+"""
+
 
 import pytest
 from conftest import FakeEngine
@@ -67,37 +69,41 @@ def test_killed_batch_resumes_without_redoing_or_duplicating(batch_dir, tmp_path
         assert ws.db.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 2
 
 
+@pytest.mark.slow
 def test_transcribe_and_speakers_decode_each_recording_once(batch_dir, tmp_path, decoded):
-    from pipeline.batch import label_speakers
-    from pipeline.speakers import SpeakerOptions
+    from pipeline.speakers import SpeakerSettings, label_speakers
 
-    options = SpeakerOptions()
+    settings = SpeakerSettings()
     with Workspace(tmp_path / "out") as ws:
         summary = run_batch([batch_dir], TranscribeOptions(), ws, engine=FakeEngine(),
-                            speakers=options)
-        turns = label_speakers(summary.transcripts, ws, options)
+                            speakers=settings.options)
+        labels = label_speakers(summary.transcripts, ws, settings)
     good = [t.recording for t in summary.transcripts]
-    assert sorted(turns) == sorted(good)
+    assert sorted(labels.turns) == sorted(good)
     assert all(decoded.count(rec) == 1 for rec in good), decoded
 
 
-def test_stored_voices_cluster_as_diarize_batch_does():
-    from pipeline import audio, speakers
-    from pipeline.batch import Voices, cluster_voices, embed_voices
-    from pipeline.records import Segment, Transcript
+@pytest.mark.slow
+def test_transcribe_paths_names_a_renamed_dispatcher_as_dispatcher(batch_dir, tmp_path,
+                                                                   monkeypatch):
+    import pipeline.engines
+    from pipeline.batch import transcribe_paths
+    from pipeline.records import Role
+    from pipeline.speakers import SpeakerSettings, attribution_matches, speaker_named
 
-    samples = audio.load_audio(Path(__file__).parent / "data" / "phone-call.wav")
-    spans = audio.find_transmissions(samples)
-    transcript = Transcript(recording="call", sha256="x", duration=30.0, model="m", engine="e",
-                            segments=[Segment(-1, s.start, s.end, "hi", [], 0.0, 0.0,
-                                              transmission_id=n)
-                                      for n, s in enumerate(spans)],
-                            transmissions=spans)
-    options = speakers.SpeakerOptions()
-    encoder = speakers.load_encoder()
-    voices = Voices.from_bytes(embed_voices(samples, transcript, options, encoder).to_bytes())
-    assert cluster_voices(["call"], [voices], options) == \
-        speakers.diarize_batch([("call", samples, spans)], options, encoder)
+    names = tmp_path / "names.txt"
+    names.write_text("Dispatcher = Sgt Ruiz\n")
+    out = tmp_path / "out"
+    monkeypatch.setattr(pipeline.engines, "load_engine", lambda *a, **k: FakeEngine())
+    summary = transcribe_paths([batch_dir / "a.wav", batch_dir / "night" / "b.wav"],
+                               TranscribeOptions(), out,
+                               speakers=SpeakerSettings.from_names_file(names), progress=False)
+    ruiz = speaker_named("Sgt Ruiz", summary.speakers)
+    assert ruiz is not None and ruiz.role is Role.DISPATCHER
+    assert attribution_matches("the dispatcher said", ruiz) is True
+    assert attribution_matches("one officer on scene said", ruiz) is False
+    assert summary.tables == [out / "segments.csv", out / "words.csv"]
+    assert all(p.exists() for p in summary.tables)
 
 
 def test_samples_decoded_to_transcribe_are_reused_from_the_cache(batch_dir, tmp_path, decoded):
