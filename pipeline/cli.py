@@ -5,8 +5,11 @@ This is the only module that talks to the user.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import sys
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import click
@@ -14,6 +17,52 @@ import click
 from pipeline import __version__
 
 DEFAULT_OUT = "results"
+TABLES = ("segments", "words", "speakers")
+"""What ``dispatch export`` writes: the transcripts' segments or words, or the speaker turns."""
+
+
+class RegistryChoice(click.Choice):
+    """A choice of the names in a library registry, read only when a command needs them.
+
+    The registries live in modules that import numpy, so ``dispatch --help`` stays
+    instant by not importing them until a choice is checked or a command's help shown.
+    """
+
+    def __init__(self, names: Callable[[], Sequence[str]]):
+        self._names = functools.cache(names)
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._names())
+
+    @choices.setter
+    def choices(self, _value) -> None:
+        """Click sets the choices on construction; they come from the registry instead."""
+
+
+def _engines() -> Sequence[str]:
+    from pipeline.engines import ENGINES
+
+    return ENGINES
+
+
+def _export_formats() -> Sequence[str]:
+    from pipeline.export import FORMATS
+
+    return (*FORMATS, "rttm")
+
+
+@contextlib.contextmanager
+def library_errors() -> Iterator[None]:
+    """Turn the library's errors into one-line messages and exit status 1."""
+    from pipeline.errors import DispatchError
+    from pipeline.models import ModelError
+
+    try:
+        yield
+    except (DispatchError, ModelError, FileNotFoundError, ValueError) as e:
+        raise click.ClickException(str(e)) from e
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,8 +79,8 @@ def transcribe_options(f):
     decorators = [
         click.option("--model", default="tiny.en", show_default=True,
                      help="Registry name (tiny.en, base), CTranslate2 folder or .pt file."),
-        click.option("--engine", type=click.Choice(["faster-whisper", "openai-whisper"]),
-                     default="faster-whisper", show_default=True),
+        click.option("--engine", type=RegistryChoice(_engines), default="faster-whisper",
+                     show_default=True),
         click.option("--beam-size", default=5, show_default=True, type=click.IntRange(1, 20)),
         click.option("--prompt", default=None,
                      help="Text that biases recognition (unit names, streets, ten-codes)."),
@@ -75,36 +124,26 @@ def _prompt(prompt: str | None, vocab: str | None) -> str | None:
     return ", ".join(parts) or None
 
 
-def _run_batch(paths, out_dir, options, jobs, threads, quiet, speakers, samples_for=None):
-    """Run a batch, label speakers, write segments.csv and words.csv, print the summary."""
-    from pipeline import export
-    from pipeline.batch import label_speakers, run_batch
-    from pipeline.models import ModelError
-    from pipeline.workspace import Workspace
+def _transcribe(paths, out_dir, options, jobs, threads, quiet, speakers, samples_for=None):
+    """Run ``batch.transcribe_paths`` and print its summary."""
+    from pipeline.batch import transcribe_paths
 
-    workspace = Workspace(out_dir)
-    try:
-        summary = run_batch(paths, options, workspace, jobs=jobs, threads=threads,
-                            progress=not quiet, speakers=speakers[0] if speakers else None,
-                            samples_for=samples_for)
-        if speakers is not None and summary.transcripts:
-            label_speakers(summary.transcripts, workspace, *speakers, samples_for=samples_for)
-    except (FileNotFoundError, ModelError, ValueError) as e:
-        raise click.ClickException(str(e)) from e
-    export.write_table(export.segments_frame(summary.transcripts), Path(out_dir) / "segments.csv")
-    export.write_table(export.words_frame(summary.transcripts), Path(out_dir) / "words.csv")
-    _print_summary(summary, out_dir)
-    return workspace, summary
+    with library_errors():
+        summary = transcribe_paths(paths, options, out_dir, jobs=jobs, threads=threads,
+                                   speakers=speakers, progress=not quiet,
+                                   samples_for=samples_for)
+    _print_summary(summary)
+    return summary
 
 
-def _print_summary(summary, out_dir) -> None:
+def _print_summary(summary) -> None:
     n = len(summary.transcripts)
     click.echo(
         f"{n} recording{'s' * (n != 1)} ({summary.transcribed} transcribed, {summary.cached} "
         f"already in the workspace): {summary.audio_hours * 60:.1f} min of audio, "
         f"{summary.speech_hours * 60:.1f} min of speech, in {summary.seconds:.1f} s"
     )
-    click.echo(f"wrote {Path(out_dir) / 'segments.csv'} and {Path(out_dir) / 'words.csv'}")
+    click.echo(f"wrote {' and '.join(str(p) for p in summary.tables)}")
     for f in summary.failures:
         click.echo(f"FAILED {f.recording}: {f.reason}", err=True)
 
@@ -126,29 +165,26 @@ def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no
     """
     options = _options(model, engine, beam_size, prompt, vocab, no_pack)
     speakers = _speaker_settings(no_speakers, num_speakers, speaker_names)
-    workspace, summary = _run_batch(paths, out_dir, options, jobs, threads, quiet, speakers)
-    workspace.close()
+    summary = _transcribe(paths, out_dir, options, jobs, threads, quiet, speakers)
     if summary.failures:
         sys.exit(1)
 
 
 def _speaker_settings(no_speakers, num_speakers, speaker_names):
-    """(SpeakerOptions, renames) for ``label_speakers``, or None to skip labelling."""
+    """``SpeakerSettings`` for the batch, or None to skip labelling."""
     if no_speakers:
         return None
-    from pipeline.speakers import SpeakerOptions, read_speaker_names
+    from pipeline.speakers import SpeakerOptions, SpeakerSettings
 
-    try:
-        renames = read_speaker_names(speaker_names) if speaker_names else None
-    except ValueError as e:
-        raise click.ClickException(str(e)) from e
-    return SpeakerOptions(num_speakers=num_speakers), renames
+    with library_errors():
+        return SpeakerSettings.from_names_file(speaker_names,
+                                                SpeakerOptions(num_speakers=num_speakers))
 
 
 @cli.command(name="export")
-@click.argument("table", type=click.Choice(["segments", "words", "speakers"]))
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "srt", "vtt", "rttm"]),
-              default="csv", show_default=True)
+@click.argument("table", type=click.Choice(TABLES))
+@click.option("--format", "fmt", type=RegistryChoice(_export_formats), default="csv",
+              show_default=True)
 @click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True,
               type=click.Path(file_okay=False), help="Output folder holding the workspace.")
 def export_cmd(table, fmt, out_dir):
@@ -187,8 +223,7 @@ def export_cmd(table, fmt, out_dir):
 
 
 def _export_rttm(workspace, path: Path) -> None:
-    from pipeline.batch import last_turns
-    from pipeline.speakers import to_rttm
+    from pipeline.speakers import last_turns, to_rttm
 
     turns = last_turns(workspace)
     if not turns:
@@ -218,10 +253,8 @@ def quotes(articles, output):
     from pipeline import export
     from pipeline.quotes import load_quotes, quotes_to_rows
 
-    try:
+    with library_errors():
         found = load_quotes(articles)
-    except ValueError as e:
-        raise click.ClickException(str(e)) from e
     frame = export.safe_frame(export.quote_table_frame(quotes_to_rows(found)))
     if output:
         frame.to_csv(output, index=False, encoding="utf-8")
@@ -257,20 +290,18 @@ def verify(quote_paths, paths, judge_model, witness_model, model, engine, beam_s
     from pipeline.quotes import load_quotes
     from pipeline.verify import VerifyOptions, load_scorers, verify_quotes
 
-    try:
+    with library_errors():
         quote_list = load_quotes(quote_paths)
-    except ValueError as e:
-        raise click.ClickException(str(e)) from e
     options = _options(model, engine, beam_size, prompt, vocab, no_pack)
     speakers = _speaker_settings(no_speakers, num_speakers, speaker_names)
     samples_for = AudioCache()
-    workspace, summary = _run_batch(paths, out_dir, options, jobs, threads, quiet, speakers,
-                                    samples_for)
-    workspace.close()
+    summary = _transcribe(paths, out_dir, options, jobs, threads, quiet, speakers, samples_for)
     witness = None if witness_model.lower() == "none" else witness_model
     verify_options = VerifyOptions(judge_model=judge_model, witness_model=witness)
-    checks = verify_quotes(quote_list, summary.transcripts, samples_for,
-                           load_scorers(verify_options), verify_options, progress=not quiet)
+    with library_errors():
+        scorers = load_scorers(verify_options)
+    checks = verify_quotes(quote_list, summary.transcripts, samples_for, scorers, verify_options,
+                           progress=not quiet)
     export.write_table(export.quotes_frame(checks), Path(out_dir) / "quotes.csv")
     export.write_table(export.quote_words_frame(checks), Path(out_dir) / "quote_words.csv")
     click.echo()

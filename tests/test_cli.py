@@ -1,4 +1,4 @@
-"""The command line, with a fake engine: exit codes, files written, output."""
+"""The command line, with a fake engine and a fake voice encoder: exit codes, files, output."""
 
 import csv
 
@@ -9,11 +9,26 @@ from conftest import FakeEngine
 from pipeline import cli as cli_module
 
 
+class FakeEncoder:
+    """Stands in for the resemblyzer voice encoder in plumbing tests: a fixed projection of
+    the mel frames. Never for a claim about speakers (test_speakers uses the real one)."""
+
+    device = "cpu"
+
+    def __call__(self, mels):
+        import torch
+
+        weights = torch.randn(mels.shape[2], 256, generator=torch.Generator().manual_seed(0))
+        return torch.nn.functional.normalize(mels.mean(1) @ weights, dim=1)
+
+
 @pytest.fixture
 def runner(monkeypatch):
     import pipeline.engines
+    from pipeline.speakers import labelling
 
     monkeypatch.setattr(pipeline.engines, "load_engine", lambda *a, **k: FakeEngine())
+    monkeypatch.setattr(labelling, "process_encoder", FakeEncoder)
     return CliRunner()
 
 
@@ -23,6 +38,32 @@ def test_every_command_has_help():
         result = runner.invoke(cli_module.cli, [name, "--help"])
         assert result.exit_code == 0, name
         assert command.help and "Example:" in command.help, name
+
+
+def test_help_imports_no_library_module():
+    import subprocess
+    import sys
+
+    code = ("import sys; from click.testing import CliRunner; from pipeline.cli import cli; "
+            "CliRunner().invoke(cli, ['--help']); "
+            "print(sorted(m for m in sys.modules if m in ('numpy', 'torch', 'pandas') "
+            "or m.startswith('pipeline.') and m != 'pipeline.cli'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_choices_come_from_the_registries():
+    from pipeline.engines import ENGINES
+    from pipeline.export import FORMATS
+
+    runner = CliRunner()
+    help_text = runner.invoke(cli_module.cli, ["transcribe", "--help"]).output
+    assert all(name in help_text for name in ENGINES)
+    result = runner.invoke(cli_module.cli, ["transcribe", "x.wav", "--engine", "whisper.cpp"])
+    assert result.exit_code == 2 and "whisper.cpp" in result.output
+    result = runner.invoke(cli_module.cli, ["export", "words", "--format", "xml"])
+    assert result.exit_code == 2
+    assert all(fmt in result.output for fmt in (*FORMATS, "rttm"))
 
 
 def test_version():
@@ -130,6 +171,30 @@ def test_verify_writes_quote_tables(runner, batch_dir, tmp_path, monkeypatch):
     words = list(csv.DictReader(open(out / "quote_words.csv", encoding="utf-8")))
     assert [w["word"] for w in words] == ["ten", "four", "dispatch"]
     assert "1 verbatim, 1 not_found" in result.output
+
+
+def test_verify_with_an_unknown_judge_is_a_one_line_error(runner, batch_dir, tmp_path):
+    quotes = tmp_path / "q.csv"
+    quotes.write_text("quote_id,source,text\nmine-1,memo,ten four dispatch\n")
+    result = runner.invoke(cli_module.cli, ["verify", "--quotes", str(quotes),
+                                            str(batch_dir / "a.wav"), "--out", str(tmp_path / "out"),
+                                            "--quiet", "--no-speakers", "--judge", "typo"])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("Error: ") and "typo" in last
+    assert "Traceback" not in result.output
+
+
+def test_transcribe_renames_speakers_in_the_tables(runner, batch_dir, tmp_path):
+    names = tmp_path / "names.txt"
+    names.write_text("Dispatcher = Sgt Ruiz\n")
+    out = tmp_path / "out"
+    result = runner.invoke(cli_module.cli, ["transcribe", str(batch_dir / "a.wav"), "--out",
+                                            str(out), "--quiet", "--speaker-names", str(names)])
+    assert result.exit_code == 0, result.output
+    segments = list(csv.DictReader(open(out / "segments.csv", encoding="utf-8")))
+    assert {r["speaker"] for r in segments} == {"Sgt Ruiz"}
 
 
 def test_verify_decodes_each_recording_once(runner, batch_dir, tmp_path, monkeypatch, decoded):
