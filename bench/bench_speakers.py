@@ -44,8 +44,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from test_speakers import (  # noqa: E402
     APOLLO_LINES,
+    DATA,
     MANIFEST,
-    data_file,
     der,
     read_rttm,
     share_correct,
@@ -54,6 +54,8 @@ from test_speakers import (  # noqa: E402
 from pipeline import audio  # noqa: E402
 from pipeline import speakers as sp  # noqa: E402
 from pipeline.records import Transmission  # noqa: E402
+from pipeline.speakers.embedding import embed_mels, embed_windows, mel_frames  # noqa: E402
+from pipeline.speakers.options import FRAME_S  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "speakers.txt"
 LINES: list[str] = []
@@ -75,9 +77,9 @@ def timed(samples, spans, options, encoder, clock):
 
 
 def bench_phone(encoder, clock) -> None:
-    samples = audio.load_audio(data_file("phone-call.wav", "phone-call/sample.wav"))
+    samples = audio.load_audio(DATA / "phone-call.wav")
     spans = audio.find_transmissions(samples)
-    reference = read_rttm(data_file("phone-call.rttm", "phone-call/sample.rttm"))
+    reference = read_rttm(DATA / "phone-call.rttm")
     for label, options in [("estimated", None), ("given 2", sp.SpeakerOptions(num_speakers=2))]:
         turns = timed(samples, spans, options, encoder, clock)
         report(f"phone call, speakers {label:9}: found {len({t.speaker for t in turns})}, "
@@ -86,7 +88,7 @@ def bench_phone(encoder, clock) -> None:
 
 
 def bench_apollo(encoder, clock) -> None:
-    samples = audio.load_audio(data_file("apollo11.mp3", "apollo11/apollo11.mp3"))
+    samples = audio.load_audio(DATA / "apollo11.mp3")
     spans = audio.find_transmissions(samples)
     truth = [who for _, _, who in APOLLO_LINES]
     for label, options in [("estimated", None), ("given 4", sp.SpeakerOptions(num_speakers=4))]:
@@ -100,12 +102,12 @@ def bench_apollo(encoder, clock) -> None:
 
 
 def bench_apollo_ceiling(encoder) -> None:
-    samples = audio.load_audio(data_file("apollo11.mp3", "apollo11/apollo11.mp3"))
+    samples = audio.load_audio(DATA / "apollo11.mp3")
     lines = [Transmission(a, b) for a, b, _ in APOLLO_LINES]
     emb = sp.embed_spans(encoder, samples, lines)
     spans = sorted(audio.find_transmissions(samples), key=lambda t: t.start)
-    mean = sp._embed_windows(encoder, [samples], [spans], sp.SpeakerOptions())[1].mean(0)
-    line_windows = [sp._embed_windows(encoder, [samples], [[t]], sp.SpeakerOptions())[1]
+    mean = embed_windows(encoder, [samples], [spans], sp.SpeakerOptions())[1].mean(0)
+    line_windows = [embed_windows(encoder, [samples], [[t]], sp.SpeakerOptions())[1]
                     for t in lines]
     centred = unit(np.stack([(w - mean).mean(0) for w in line_windows]))
     tiled = np.stack([tiled_embedding(encoder, samples, t) for t in lines])
@@ -143,11 +145,11 @@ def unit(x: np.ndarray) -> np.ndarray:
 
 def tiled_embedding(encoder, samples: np.ndarray, span: Transmission) -> np.ndarray:
     """One embedding of a span; a span shorter than 1.6 s is repeated to fill one window."""
-    mel = sp._mel(cut(samples, span))
-    frames = int(round(sp.SpeakerOptions().window_s / sp.FRAME_S))
+    mel = mel_frames(cut(samples, span))
+    frames = int(round(sp.SpeakerOptions().window_s / FRAME_S))
     if len(mel) >= frames:
         return sp.embed_spans(encoder, samples, [span])[0]
-    return sp._forward(encoder, [np.tile(mel, (-(-frames // len(mel)), 1))[:frames]])[0]
+    return embed_mels(encoder, [np.tile(mel, (-(-frames // len(mel)), 1))[:frames]])[0]
 
 
 def true_centroid_ceiling(emb: np.ndarray) -> tuple[float, list[str]]:
@@ -182,7 +184,7 @@ def sole_speaker(reference: list[tuple[float, float, str]], start: float, end: f
 def labelled_windows(encoder, recordings, references):
     """Embedding windows of the segmented speech inside one reference turn, with the speaker."""
     spans = [sorted(audio.find_transmissions(s), key=lambda t: t.start) for s in recordings]
-    windows, emb = sp._embed_windows(encoder, recordings, spans, sp.SpeakerOptions())
+    windows, emb = embed_windows(encoder, recordings, spans, sp.SpeakerOptions())
     who = [sole_speaker(references[w.recording], w.start, w.end) for w in windows]
     keep = [i for i, k in enumerate(who) if k]
     return [windows[i] for i in keep], emb[keep], np.array([who[i] for i in keep]), emb.mean(0)
@@ -192,7 +194,7 @@ def cepstral_mean(x: np.ndarray, quiet: bool) -> np.ndarray:
     """Mean cepstrum (c1-c12 of the log-mel) of the loud frames, or of the quietest fifth."""
     import scipy.fft
 
-    logmel = 10 * np.log10(sp._mel(x) + 1e-10)
+    logmel = 10 * np.log10(mel_frames(x) + 1e-10)
     level = logmel.mean(1)
     pick = level <= np.percentile(level, 20) if quiet else level > level.max() - 25
     return scipy.fft.dct(logmel[pick].mean(0), norm="ortho")[1:13]
@@ -223,9 +225,9 @@ def separation(windows, emb, labels, mean, recordings) -> str:
 
 
 def bench_separation(encoder) -> None:
-    phone = audio.load_audio(data_file("phone-call.wav", "phone-call/sample.wav"))
-    apollo = audio.load_audio(data_file("apollo11.mp3", "apollo11/apollo11.mp3"))
-    sets = [("phone call", [phone], [read_rttm(data_file("phone-call.rttm", "phone-call/sample.rttm"))]),
+    phone = audio.load_audio(DATA / "phone-call.wav")
+    apollo = audio.load_audio(DATA / "apollo11.mp3")
+    sets = [("phone call", [phone], [read_rttm(DATA / "phone-call.rttm")]),
             ("apollo11", [apollo], [list(APOLLO_LINES)])]
     if MANIFEST.exists():
         rows = list(csv.DictReader(MANIFEST.open()))
