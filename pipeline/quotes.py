@@ -237,8 +237,8 @@ def _from_after(text: str, span: Span) -> str:
         return ""
     for pattern in (_AFTER_VERB_FIRST, _AFTER_NP_FIRST):
         match = pattern.match(after)
-        if match and len(match["np"].split()) <= 8 \
-                and match["np"].split()[0].lower() not in INTRO_WORDS:
+        words = match["np"].split() if match else []
+        if words and len(words) <= 8 and words[0].lower() not in INTRO_WORDS:
             return match["np"]
     return ""
 
