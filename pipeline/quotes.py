@@ -20,15 +20,19 @@ spoken quote from a written statement.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import html
 import json
 import logging
+import os
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.errors import DispatchError
 from pipeline.records import Quote
 from pipeline.text import split_words
 
@@ -41,6 +45,8 @@ ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 """Files read as articles."""
 TABLE_SUFFIXES = (".csv", ".json")
 """Files read as quote tables."""
+DOCUMENT_SUFFIXES = (".pdf", ".docx", ".doc", ".odt", ".rtf", ".pages", ".epub")
+"""Word-processor and PDF files: refused, since their text cannot be read reliably here."""
 QUOTE_COLUMNS = ("quote_id", "source", "text", "attributed_to", "recording", "too_short",
                  "start_char", "parts")
 """Columns of the quotes CSV, in order; ``parts`` joins the parts with `` | ``."""
@@ -89,8 +95,23 @@ _PRONOUN_REF = re.compile(
 _VERB_WITH_OBJECT = re.compile(r"\s+\w+ed\s+(?:a|an|the|its|their|his|her)\b.*$")
 
 
-class QuoteTableError(ValueError):
-    """A quotes table that cannot be read: bad JSON, or no ``text`` column."""
+_CONTROLS = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colour, erase, cursor moves
+    r"|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?"  # OSC: window title, hyperlinks
+    r"|\x1b[PX^_][^\x1b\n]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
+    r"|\x1b[ -/]*[0-~]"  # other escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+    r"|\x9d[^\x07\x9c\n]*[\x07\x9c]?"  # 8-bit OSC
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # controls, bidi overrides
+"""Terminal escape sequences and control characters other than newline and tab."""
+
+
+class QuotesError(DispatchError, ValueError):
+    """An article or quotes table that cannot be read; the message names the file."""
+
+
+class QuoteTableError(QuotesError):
+    """A quotes table that cannot be read: bad JSON, no ``text`` column, duplicate ids."""
 
 
 @dataclass
@@ -312,18 +333,19 @@ def _continues(text: str, previous: Span, span: Span) -> bool:
     return "\n" not in between and bool(_CONTINUATION.match(_lead(text, span)))
 
 
-def extract_quotes(text: str, source: str) -> list[Quote]:
+def extract_quotes(text: str, source: str, name: str | None = None) -> list[Quote]:
     """Find every quotation in a published text, with parts and attribution.
 
     Args:
         text: plain text (see :func:`article_text` for HTML and Markdown).
-        source: the file the text came from; its stem names the quotes.
+        source: the file the text came from.
+        name: what the quote ids start with; the source's stem when not given.
 
     Returns:
-        Quotes in order, ``quote_id`` ``"<source stem>:<n>"`` numbered from 1,
+        Quotes in order, ``quote_id`` ``"<name>:<n>"`` numbered from 1,
         ``start_char`` the offset of the first quoted character.
     """
-    stem = Path(source).stem
+    stem = name or Path(source).stem
     quotes: list[Quote] = []
     spans = find_spans(text)
     for n, span in enumerate(spans):
@@ -339,9 +361,25 @@ def extract_quotes(text: str, source: str) -> list[Quote]:
     return quotes
 
 
+def clean_text(text: str) -> str:
+    """Text with terminal escape sequences and control characters taken out.
+
+    ANSI/CSI and OSC sequences (colour, cursor moves, erasing, window titles) go whole;
+    other C0 and C1 controls and bidirectional overrides go; newline and tab stay, and
+    ``\\r\\n`` or a lone ``\\r`` becomes a newline. So nothing read from an article can
+    repaint a terminal or hide in a CSV.
+
+    >>> clean_text("\\x1b[31mred\\x1b[0m \\x1b]0;title\\x07said\\x1b[2K\\x1b[1A\\r\\nnext")
+    'red said\\nnext'
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROLS.sub("", text)
+
+
 def article_text(raw: str, suffix: str) -> str:
     """Plain text of an article: HTML tags stripped and entities unescaped; Markdown links
-    and emphasis removed; anything else as it is.
+    and emphasis removed; anything else as it is; escape sequences and control characters
+    taken out of all (:func:`clean_text`).
 
     >>> article_text("<p>He said &ldquo;clear out&rdquo;</p><p>Next</p>", ".html")
     'He said “clear out”\\nNext'
@@ -350,42 +388,112 @@ def article_text(raw: str, suffix: str) -> str:
         raw = re.sub(r"(?is)<(script|style)\b.*?</\1>", "", raw)
         raw = re.sub(r"(?i)<br\s*/?>|</(p|div|h[1-6]|li|blockquote|tr|section|article)>",
                      "\n", raw)
-        raw = html.unescape(re.sub(r"<[^>]+>", "", raw))
+        raw = clean_text(html.unescape(re.sub(r"<[^>]+>", "", raw)))
         return "\n".join(line.strip() for line in raw.splitlines() if line.strip())
     if suffix in (".md", ".markdown"):
         raw = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", raw)
-        return re.sub(r"(\*\*|__|(?<!\w)[*_]|[*_](?!\w))", "", raw)
-    return raw
+        raw = re.sub(r"(\*\*|__|(?<!\w)[*_]|[*_](?!\w))", "", raw)
+    return clean_text(raw)
 
 
-def _row_to_quote(row: dict, n: int, table: Path) -> Quote:
+def read_article(path: str | Path, encoding: str | None = None) -> str:
+    """The plain text of an article file (:func:`article_text`), decoded with care.
+
+    UTF-8 (with or without a byte-order mark) and UTF-16 with a byte-order mark are read
+    as such; a file that is not UTF-8 is read as Windows-1252 (which covers Latin-1
+    text) with a logged warning, unless ``encoding`` names its encoding.
+
+    Args:
+        path: the article (``.txt .md .html`` or any text file).
+        encoding: the file's encoding, when known (a Python codec name).
+
+    Returns:
+        The article's plain text.
+
+    Raises:
+        QuotesError: a PDF or word-processor file, a binary file, or text that cannot
+            be decoded; the message names the file and what to do.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    data = path.read_bytes()
+    if suffix in DOCUMENT_SUFFIXES or data.startswith((b"%PDF-", b"PK\x03\x04")):
+        raise QuotesError(f"{path} is a {suffix[1:].upper() or 'PDF or Office'} document, not "
+                          f"text; save its text as .txt or .html and give that file instead")
+    return article_text(_decode(data, path, encoding), suffix)
+
+
+def _decode(data: bytes, path: Path, encoding: str | None) -> str:
+    """Bytes of a text file as text: the given encoding, else UTF-8, else Windows-1252."""
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as e:
+            raise QuotesError(f"{path} cannot be read as {encoding}: {e}") from e
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    if b"\0" in data:
+        raise QuotesError(f"{path} is a binary file, not text; give articles as .txt, .md or .html")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        utf8_error = e
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise QuotesError(
+            f"{path} is not UTF-8 text (byte {utf8_error.start}: {utf8_error.reason}) nor "
+            f"Windows-1252; name its encoding with --encoding, or save it as UTF-8"
+        ) from utf8_error
+    log.warning("%s is not UTF-8 (byte %d); read it as Windows-1252 (Latin-1) text",
+                path, utf8_error.start)
+    return text
+
+
+def _cell(row: dict, column: str) -> str:
+    """One cell of a table row as clean, trimmed text."""
+    return clean_text(str(row.get(column) or "")).strip()
+
+
+def _row_to_quote(row: dict, n: int, table: Path, name: str) -> Quote:
     """One table row as a Quote; parts and ``too_short`` recomputed from the text."""
-    text = str(row.get("text") or "").strip()
+    text = _cell(row, "text")
     parts = split_parts(text)
-    start = str(row.get("start_char") or "").strip()
+    start = _cell(row, "start_char")
     return Quote(
-        quote_id=str(row.get("quote_id") or "").strip() or f"{table.stem}:{n}",
-        source=str(row.get("source") or "").strip() or str(table),
+        quote_id=_cell(row, "quote_id") or f"{name}:{n}",
+        source=_cell(row, "source") or str(table),
         text=text, parts=parts,
         start_char=int(float(start)) if start.lstrip("-").replace(".", "").isdigit() else -1,
-        attributed_to=str(row.get("attributed_to") or "").strip(),
-        recording=str(row.get("recording") or "").strip(),
+        attributed_to=_cell(row, "attributed_to"),
+        recording=_cell(row, "recording"),
         too_short=word_count(parts) <= TOO_SHORT_WORDS)
 
 
-def read_quote_table(path: str | Path) -> list[Quote]:
+def read_quote_table(path: str | Path, name: str | None = None,
+                     encoding: str | None = None) -> list[Quote]:
     """Read a quotes table (CSV or JSON) such as ``dispatch quotes`` writes.
 
     Columns ``quote_id, source, text`` and optionally ``attributed_to, recording,
     start_char``; the given ``quote_id``s are kept (missing ones become
-    ``"<table stem>:<row>"``). Parts and ``too_short`` are worked out again from ``text``,
+    ``"<name>:<row>"``). Parts and ``too_short`` are worked out again from ``text``,
     so an edited text is split afresh. JSON is a list of objects, or ``{"quotes": [...]}``.
 
+    Args:
+        path: the table.
+        name: what missing quote ids start with; the table's stem when not given.
+        encoding: the file's encoding, when it is not UTF-8 (see :func:`read_article`).
+
+    Returns:
+        The quotes of the rows that have a text, in order.
+
     Raises:
-        QuoteTableError: when the file is not valid JSON or has no ``text`` column.
+        QuoteTableError: the file is not valid JSON, has no ``text`` column, or gives
+            one ``quote_id`` to several rows (the message names them).
+        QuotesError: the file cannot be decoded.
     """
     path = Path(path)
-    raw = path.read_text(encoding="utf-8-sig")
+    raw = _decode(path.read_bytes(), path, encoding)
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(raw)
@@ -398,49 +506,114 @@ def read_quote_table(path: str | Path) -> list[Quote]:
         rows = list(csv.DictReader(raw.splitlines()))
     if rows and not any("text" in r for r in rows):
         raise QuoteTableError(f"{path}: no 'text' column (need quote_id, source, text)")
-    return [_row_to_quote(row, n, path) for n, row in enumerate(rows, start=1)
-            if str(row.get("text") or "").strip()]
+    numbered = [(n, _row_to_quote(row, n, path, name or path.stem))
+                for n, row in enumerate(rows, start=1) if _cell(row, "text")]
+    _refuse_duplicate_rows(numbered, path)
+    return [quote for _, quote in numbered]
+
+
+def _refuse_duplicate_rows(numbered: list[tuple[int, Quote]], path: Path) -> None:
+    """Raise when rows of one table share a ``quote_id``, naming the id and the rows."""
+    rows: dict[str, list[int]] = {}
+    for n, quote in numbered:
+        rows.setdefault(quote.quote_id, []).append(n)
+    clashes = [f"{qid!r} (rows {', '.join(map(str, ns))})" for qid, ns in rows.items()
+               if len(ns) > 1]
+    if clashes:
+        raise QuoteTableError(f"{path}: quote_id used by more than one row: {'; '.join(clashes)}; "
+                              f"give each quote its own id (rows counted from 1 after the header)")
 
 
 def _files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand folders into the article and table files under them, sorted.
+    """Expand folders into the article and table files under them, sorted; each file once.
 
-    Inside folders, README files are taken as notes about the articles, not articles;
-    a README named directly is read like any article.
+    Inside folders, README files are taken as notes about the articles, not articles,
+    and PDF or word-processor files are skipped with a warning; a file named directly
+    is read whatever its name (and refused if it is not text).
     """
-    files = []
+    files: dict[Path, Path] = {}
     for path in map(Path, paths):
         if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file()
+                           and not p.name.upper().startswith("README"))
+            for p in found:
+                if p.suffix.lower() in DOCUMENT_SUFFIXES:
+                    log.warning("skipping %s: a %s document, not text; save its text as .txt "
+                                "or .html to check its quotes", p, p.suffix[1:].upper())
             wanted = ARTICLE_SUFFIXES + TABLE_SUFFIXES
-            files += sorted(p for p in path.rglob("*")
-                            if p.is_file() and p.suffix.lower() in wanted
-                            and not p.name.upper().startswith("README"))
+            candidates = [p for p in found if p.suffix.lower() in wanted]
         else:
-            files.append(path)
-    return files
+            candidates = [path]
+        for p in candidates:
+            files.setdefault(p.resolve(), p)
+    return list(files.values())
 
 
-def load_quotes(paths: Iterable[str | Path]) -> list[Quote]:
+def _id_names(files: list[Path]) -> dict[Path, str]:
+    """What each file's quote ids start with: its stem, unless another file shares it.
+
+    Files whose stems clash (``inject.html``, ``inject.txt``; ``a/x.txt``, ``b/x.txt``)
+    are named by their path relative to the folder all the files share, so every id
+    in a run is unique and ids stay short (and as before) where nothing clashes.
+    """
+    stems = Counter(p.stem for p in files)
+    resolved = [p.resolve() for p in files]
+    try:
+        root = Path(os.path.commonpath([r.parent for r in resolved])) if resolved else Path()
+    except ValueError:  # different drives: no common folder
+        root = Path("/")
+    return {p: p.stem if stems[p.stem] == 1 else _relative(r, root).as_posix()
+            for p, r in zip(files, resolved)}
+
+
+def _relative(path: Path, root: Path) -> Path:
+    """``path`` relative to ``root`` when under it, else as it is."""
+    try:
+        return path.relative_to(root)
+    except ValueError:
+        return path
+
+
+def _refuse_duplicate_ids(quotes: list[Quote]) -> None:
+    """Raise when two files give the same ``quote_id``, naming the id and the files."""
+    sources: dict[str, list[str]] = {}
+    for quote in quotes:
+        sources.setdefault(quote.quote_id, []).append(quote.source)
+    clashes = [f"{qid!r} ({' and '.join(dict.fromkeys(s))})" for qid, s in sources.items()
+               if len(s) > 1]
+    if clashes:
+        raise QuotesError(f"quote_id given more than once: {'; '.join(clashes[:5])}; "
+                          f"give each quote its own id")
+
+
+def load_quotes(paths: Iterable[str | Path], encoding: str | None = None) -> list[Quote]:
     """Quotes from articles (``.txt .md .html``) and quote tables (``.csv .json``).
+
+    Quote ids are ``<stem>:<n>``; where two files share a stem, ``<path>:<n>`` with the
+    path relative to the folder the files share (:func:`_id_names`). A file named twice
+    (by two spellings of its path) is read once.
 
     Args:
         paths: files and folders (searched recursively).
+        encoding: the encoding of files that are not UTF-8, when known.
 
     Returns:
         All quotes, file by file in the order given (folders sorted).
 
     Raises:
         FileNotFoundError: when a path does not exist.
-        QuoteTableError: when a table cannot be read.
+        QuotesError: a file that is not text or cannot be decoded, a table that cannot be
+            read (:class:`QuoteTableError`), or one ``quote_id`` given twice.
     """
+    files = _files(paths)
+    names = _id_names(files)
     quotes = []
-    for path in _files(paths):
-        suffix = path.suffix.lower()
-        if suffix in TABLE_SUFFIXES:
-            quotes += read_quote_table(path)
+    for path in files:
+        if path.suffix.lower() in TABLE_SUFFIXES:
+            quotes += read_quote_table(path, names[path], encoding)
         else:
-            text = article_text(path.read_text(encoding="utf-8-sig"), suffix)
-            quotes += extract_quotes(text, str(path))
+            quotes += extract_quotes(read_article(path, encoding), str(path), names[path])
+    _refuse_duplicate_ids(quotes)
     return quotes
 
 

@@ -1,18 +1,26 @@
-"""Extracting quotes: every quotation in both seed articles, by hand; typographic forms."""
+"""Extracting quotes: every quotation in both seed articles, by hand; typographic forms;
+reading articles and tables safely; a property-based check of the extractor."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
+from pipeline.errors import DispatchError
 from pipeline.quotes import (
+    QuotesError,
     QuoteTableError,
     article_text,
+    clean_text,
     extract_quotes,
     load_quotes,
     quotes_to_rows,
+    read_article,
     read_quote_table,
     split_parts,
 )
@@ -203,3 +211,138 @@ def test_load_quotes_from_folder(tmp_path):
     quotes = load_quotes([folder])
     assert len(quotes) == len(NIGHT_QUOTES) + 1
     assert quotes[-1].quote_id == "X1"
+
+
+@pytest.mark.parametrize("raw,clean", [
+    ("\x1b[31mred\x1b[0m", "red"),  # colour (CSI SGR)
+    ("\x1b]0;owned\x07title", "title"),  # window title (OSC, BEL)
+    ("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"),  # hyperlink (OSC, ST)
+    ("line\x1b[2K\x1b[1A\x1b[Gover", "lineover"),  # erase line, cursor up, column 1
+    ("a\x9b31mb\x9d0;t\x07c", "abc"),  # 8-bit CSI and OSC
+    ("bell\x07 back\x08 nul\x00 del\x7f", "bell back nul del"),
+    ("evil\u202etxt.exe", "eviltxt.exe"),  # bidirectional override
+    ("one\r\ntwo\rthree\tfour", "one\ntwo\nthree\tfour"),
+    ("“clear out,” she said — «fin»", "“clear out,” she said — «fin»"),
+])
+def test_clean_text_strips_escapes_and_controls(raw, clean):
+    assert clean_text(raw) == clean
+
+
+def test_articles_are_cleaned_whatever_their_form():
+    assert article_text("<p>said \x1b[31m“go”\x1b[0m</p>", ".html") == "said “go”"
+    assert article_text("**said**\x1b[2K “go”", ".md") == "said “go”"
+
+
+def test_errors_are_dispatch_errors_and_value_errors():
+    assert issubclass(QuoteTableError, QuotesError)
+    assert issubclass(QuotesError, DispatchError) and issubclass(QuotesError, ValueError)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"])
+def test_articles_in_common_encodings_are_read(tmp_path, encoding):
+    text = "The café owner said: “Señor, we’re closed.”" if encoding != "latin-1" \
+        else "The café owner said: «Señor, we are closed.»"
+    path = tmp_path / "a.txt"
+    path.write_bytes(text.encode(encoding))
+    assert read_article(path) == text
+
+
+def test_a_given_encoding_is_used_and_a_wrong_one_named(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_bytes("Καλησπέρα".encode("iso-8859-7"))
+    assert read_article(path, encoding="iso-8859-7") == "Καλησπέρα"
+    with pytest.raises(QuotesError, match=r"a\.txt cannot be read as ascii"):
+        read_article(path, encoding="ascii")
+
+
+def test_text_neither_utf8_nor_windows_1252_is_refused(tmp_path):
+    path = tmp_path / "odd.txt"
+    path.write_bytes(b"caf\xe9 \x81")
+    with pytest.raises(QuotesError, match=r"odd\.txt is not UTF-8 text .*--encoding"):
+        read_article(path)
+
+
+def test_binary_files_are_refused(tmp_path):
+    path = tmp_path / "blob.txt"
+    path.write_bytes(b"abc\0def")
+    with pytest.raises(QuotesError, match=r"blob\.txt is a binary file"):
+        read_article(path)
+
+
+def test_documents_in_a_folder_are_skipped_with_a_warning(tmp_path, caplog):
+    (tmp_path / "a.txt").write_text("He said “clear out now.”", encoding="utf-8")
+    (tmp_path / "b.pdf").write_bytes(b"%PDF-1.7\n")
+    assert [q.quote_id for q in load_quotes([tmp_path])] == ["a:1"]
+    assert "b.pdf" in caplog.text and "PDF" in caplog.text
+
+
+def test_a_file_named_twice_is_read_once(tmp_path, monkeypatch):
+    (tmp_path / "a.txt").write_text("He said “clear out now.”", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert [q.quote_id for q in load_quotes(["a.txt", "./a.txt", tmp_path / "a.txt"])] == ["a:1"]
+
+
+def test_clashing_stems_in_nested_folders_get_relative_ids(tmp_path):
+    for folder in ("x", "y"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "memo.txt").write_text("He said “clear out now.”", encoding="utf-8")
+    (tmp_path / "other.txt").write_text("He said “stand by now.”", encoding="utf-8")
+    ids = [q.quote_id for q in load_quotes([tmp_path])]
+    assert ids == ["other:1", "x/memo.txt:1", "y/memo.txt:1"]
+
+
+def test_a_table_refuses_rows_sharing_an_id(tmp_path):
+    path = tmp_path / "q.json"
+    path.write_text(json.dumps([{"quote_id": "A", "text": "one two three"},
+                                {"quote_id": "B", "text": "four five six"},
+                                {"quote_id": "A", "text": "seven eight"}]))
+    with pytest.raises(QuoteTableError, match=r"'A' \(rows 1, 3\)"):
+        read_quote_table(path)
+
+
+def test_table_cells_are_cleaned(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text("quote_id,source,text,attributed_to\n"
+                    "Q1,memo,\x1b[2Kclear out now,\x1b]0;x\x07the chief\n", encoding="utf-8")
+    (quote,) = read_quote_table(path)
+    assert (quote.text, quote.attributed_to) == ("clear out now", "the chief")
+
+
+# --------------------------------------------------------------------------- property-based
+
+_MARKS = st.sampled_from(["“", "”", "\"", "„", "«", "»", "‘", "’", "'", ""])
+_GAPS = st.sampled_from(["", " ", "  ", "\t", "\n", "\n\n", " , ", ",", "\u00a0"])
+_WORDS = st.sampled_from([
+    "said", "says", "told", "radioed", "went on", "according to", "from", "the", "a", "One",
+    "dispatcher", "officer", "she", "he", "Beat 833", "We are clear", "then", "and", "In",
+    "called the", "on the channel", "x"])
+_PUNCT = st.sampled_from(["", ",", ".", "?", "!", "—", "-", ":", ";", "…", "...", "[", "]"])
+_PHRASE = st.lists(st.tuples(_WORDS, _PUNCT, _GAPS).map("".join), max_size=5).map(" ".join)
+_SENTENCE = st.tuples(_PHRASE, _GAPS, _MARKS, _PHRASE, _PUNCT, _MARKS, _GAPS, _PHRASE,
+                      _PUNCT).map("".join)
+ARTICLE_LIKE = st.one_of(
+    st.lists(st.tuples(_SENTENCE, _GAPS).map("".join), min_size=1, max_size=4).map("".join),
+    st.text(alphabet=st.sampled_from(list("“”\"„«»‘’' \n\t,.:;…[]—-?!saidtheofAB\u00a0")),
+            max_size=60))
+"""Text built of quotation marks, spaces, punctuation and attribution words."""
+
+_JOIN = r"\s*\n\s*[\u201c\u201e\u00ab\"]\s*"
+"""What joins the paragraphs of a quote that runs over several."""
+
+
+def _occurs_at_start(quote, source: str) -> bool:
+    """Whether the quote's text is the source's text from its ``start_char`` on, allowing
+    for the paragraph breaks and reopening marks a multi-paragraph quote leaves out."""
+    body = "".join(f"(?: |{_JOIN})" if c == " " else re.escape(c) for c in quote.text)
+    return re.compile(rf"(?:{_JOIN})*\s*{body}").match(source, quote.start_char) is not None
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(ARTICLE_LIKE)
+@example("“We are clear,”  said “Beat 833” on the channel.")
+@example("“”“”“”“said,” \xa0said")
+@example("“\n“said")
+def test_the_extractor_never_raises_and_quotes_only_the_source(text):
+    for quote in extract_quotes(text, "fuzz.txt"):
+        assert quote.text and _occurs_at_start(quote, text), (quote, text)
