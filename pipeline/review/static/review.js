@@ -213,6 +213,7 @@
   });
 
   window.review = {focusCard: focusCard, play: play, cards: cards};
+  document.body.dataset.readyAt = performance.now().toFixed(1);
   document.body.dataset.ready = "1";
   if (cards.length) { current = 0; cards[0].classList.add("current"); }
 })();
