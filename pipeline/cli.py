@@ -19,6 +19,8 @@ from pipeline import __version__
 DEFAULT_OUT = "results"
 TABLES = ("segments", "words", "speakers")
 """What ``dispatch export`` writes: the transcripts' segments or words, or the speaker turns."""
+SPEAKER_FORMAT = "rttm"
+"""The one format of the speakers table, beside the export formats of the transcripts."""
 
 
 class RegistryChoice(click.Choice):
@@ -50,7 +52,7 @@ def _engines() -> Sequence[str]:
 def _export_formats() -> Sequence[str]:
     from pipeline.export import FORMATS
 
-    return (*FORMATS, "rttm")
+    return (*FORMATS, SPEAKER_FORMAT)
 
 
 @contextlib.contextmanager
@@ -124,19 +126,8 @@ def _prompt(prompt: str | None, vocab: str | None) -> str | None:
     return ", ".join(parts) or None
 
 
-def _transcribe(paths, out_dir, options, jobs, threads, quiet, speakers, samples_for=None):
-    """Run ``batch.transcribe_paths`` and print its summary."""
-    from pipeline.batch import transcribe_paths
-
-    with library_errors():
-        summary = transcribe_paths(paths, options, out_dir, jobs=jobs, threads=threads,
-                                   speakers=speakers, progress=not quiet,
-                                   samples_for=samples_for)
-    _print_summary(summary)
-    return summary
-
-
 def _print_summary(summary) -> None:
+    """What a batch did, the tables it wrote, and each recording that failed."""
     n = len(summary.transcripts)
     click.echo(
         f"{n} recording{'s' * (n != 1)} ({summary.transcribed} transcribed, {summary.cached} "
@@ -163,9 +154,14 @@ def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no
         dispatch transcribe audio_samples/ --out results/
         dispatch transcribe night.mp3 --model base --prompt "Beat 833, 10-4"
     """
+    from pipeline.batch import transcribe_paths
+
     options = _options(model, engine, beam_size, prompt, vocab, no_pack)
     speakers = _speaker_settings(no_speakers, num_speakers, speaker_names)
-    summary = _transcribe(paths, out_dir, options, jobs, threads, quiet, speakers)
+    with library_errors():
+        summary = transcribe_paths(paths, options, out_dir, jobs=jobs, threads=threads,
+                                   speakers=speakers, progress=not quiet)
+    _print_summary(summary)
     if summary.failures:
         sys.exit(1)
 
@@ -204,7 +200,7 @@ def export_cmd(table, fmt, out_dir):
 
     if not (Path(out_dir) / FILENAME).exists():
         raise click.ClickException(f"no workspace in {out_dir}/: run `dispatch transcribe` first")
-    if (table == "speakers") != (fmt == "rttm"):
+    if (table == "speakers") != (fmt == SPEAKER_FORMAT):
         raise click.ClickException("speakers are exported as rttm, and rttm holds speakers only")
     with Workspace(out_dir) as workspace:
         transcripts = list(workspace.transcripts())
@@ -285,29 +281,21 @@ def verify(quote_paths, paths, judge_model, witness_model, model, engine, beam_s
         dispatch verify --quotes transcripts/ audio_samples/
         dispatch verify --quotes quotes.csv calls/ --out results/
     """
-    from pipeline import export, report
-    from pipeline.batch import AudioCache
-    from pipeline.quotes import load_quotes
-    from pipeline.verify import VerifyOptions, load_scorers, verify_quotes
+    from pipeline import report
+    from pipeline.verify import VerifyOptions, verify_paths
 
-    with library_errors():
-        quote_list = load_quotes(quote_paths)
     options = _options(model, engine, beam_size, prompt, vocab, no_pack)
     speakers = _speaker_settings(no_speakers, num_speakers, speaker_names)
-    samples_for = AudioCache()
-    summary = _transcribe(paths, out_dir, options, jobs, threads, quiet, speakers, samples_for)
     witness = None if witness_model.lower() == "none" else witness_model
     verify_options = VerifyOptions(judge_model=judge_model, witness_model=witness)
     with library_errors():
-        scorers = load_scorers(verify_options)
-    checks = verify_quotes(quote_list, summary.transcripts, samples_for, scorers, verify_options,
-                           progress=not quiet)
-    export.write_table(export.quotes_frame(checks), Path(out_dir) / "quotes.csv")
-    export.write_table(export.quote_words_frame(checks), Path(out_dir) / "quote_words.csv")
+        run = verify_paths(quote_paths, paths, out_dir, verify_options, options, jobs=jobs,
+                           threads=threads, speakers=speakers, progress=not quiet)
+    _print_summary(run.summary)
     click.echo()
-    click.echo(report.verdict_table(checks))
-    click.echo(f"wrote {Path(out_dir) / 'quotes.csv'} and {Path(out_dir) / 'quote_words.csv'}")
-    if summary.failures:
+    click.echo(report.verdict_table(run.checks))
+    click.echo(f"wrote {' and '.join(str(p) for p in run.paths)}")
+    if run.summary.failures:
         sys.exit(1)
 
 
