@@ -1,5 +1,12 @@
 from pipeline.records import Failure, Segment, Transcript, Transmission, Word
-from pipeline.workspace import Workspace, transcript_from_json, transcript_key, transcript_to_json
+from pipeline.workspace import (
+    Workspace,
+    cache_key,
+    file_sha256,
+    transcript_from_json,
+    transcript_key,
+    transcript_to_json,
+)
 
 
 def make_transcript(recording="calls/a.wav", sha="abc"):
@@ -24,6 +31,24 @@ def test_key_depends_on_audio_model_engine_and_options():
         transcript_key("abc", "tiny.en", "faster-whisper", {"beam": 1}),
     ]
     assert base not in others and len(set(others)) == 4
+
+
+def test_transcript_keys_stay_the_same_so_workspaces_keep_their_transcripts():
+    assert transcript_key("abc", "tiny.en", "faster-whisper", {"beam": 5}) == (
+        "ae83a67a91541709952108ffc61242a57d5148a40dd34d088da92b2f230b03e6")
+    assert transcript_key("abc", "tiny.en", "faster-whisper", {"beam": 5}) == cache_key(
+        "abc", "tiny.en", "faster-whisper", {"beam": 5})
+
+
+def test_file_sha256_is_the_models_one(tmp_path):
+    import hashlib
+
+    from pipeline import models
+
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"dispatch")
+    assert file_sha256 is models.file_sha256
+    assert file_sha256(path) == hashlib.sha256(b"dispatch").hexdigest()
 
 
 def test_put_get_and_list(tmp_path):
