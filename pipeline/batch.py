@@ -110,7 +110,7 @@ def plan(recordings: list[str], options: TranscribeOptions) -> list[Job]:
     fingerprint = options.fingerprint()
     jobs = []
     for rec in recordings:
-        sha = file_sha256(Path(rec))
+        sha = file_sha256(rec)
         jobs.append(Job(rec, sha, transcript_key(sha, options.model, options.engine, fingerprint)))
     return jobs
 

@@ -59,11 +59,10 @@ def _export_formats() -> Sequence[str]:
 def library_errors() -> Iterator[None]:
     """Turn the library's errors into one-line messages and exit status 1."""
     from pipeline.errors import DispatchError
-    from pipeline.models import ModelError
 
     try:
         yield
-    except (DispatchError, ModelError, FileNotFoundError, ValueError) as e:
+    except (DispatchError, FileNotFoundError, ValueError) as e:
         raise click.ClickException(str(e)) from e
 
 
