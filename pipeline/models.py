@@ -11,7 +11,10 @@ These packages come from third parties, so every weight file is pinned by SHA-25
 in :data:`REGISTRY` and refused, with a :class:`ModelError`, when it does not match.
 
 openai-whisper runs on the same bundled weights: :func:`openai_checkpoint` converts a
-CTranslate2 ``model.bin`` into an openai-whisper state dict once and caches it.
+CTranslate2 ``model.bin`` into an openai-whisper state dict once and caches it, with the
+checkpoint's SHA-256 beside it (``<name>.pt.sha256``); a cached checkpoint that no longer
+matches its hash is converted again from the verified source, and one that cannot be
+rebuilt (a ``.pt`` given by path) is refused.
 
 This module knows nothing of audio or quotes; engines live in ``engines.py``.
 """
@@ -27,8 +30,11 @@ import re
 import shutil
 import struct
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pipeline.errors import DispatchError
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +45,7 @@ CT2_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 """The files of a CTranslate2 Whisper model directory."""
 
 
-class ModelError(Exception):
+class ModelError(DispatchError):
     """A model cannot be found, verified, converted or loaded; the message says what to do."""
 
 
@@ -132,21 +138,51 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "dispatch"
 
 
-_verified: dict[tuple[str, int, int], str] = {}
-"""Hashes already computed in this process, keyed by (path, size, mtime_ns)."""
+_hashed: dict[tuple[str, int, int, int, int], str] = {}
+"""Hashes computed in this process, keyed by (path, inode, size, mtime_ns, ctime_ns)."""
+_HASHED_MAX = 4096
+"""Entries kept in :data:`_hashed` before it is emptied (a batch of many recordings)."""
+_SETTLED_S = 2.0
+"""A hash is remembered only for a file last changed at least this long before it was
+read, so a change within the file system's timestamp granularity is never missed."""
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, hex; remembered per process while the file is unchanged."""
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes, read in chunks; remembered per process while unchanged.
+
+    A weight file is hashed on every load, so the hash is kept, keyed by the file's
+    path, inode, size and times, and read again only when one of those changes.
+
+    Args:
+        path: The file.
+        chunk: Bytes read at a time.
+
+    Returns:
+        The hex digest.
+
+    Raises:
+        OSError: The file cannot be read.
+    """
+    path = Path(path)
+    key = _stat_key(path)
+    if key in _hashed:
+        return _hashed[key]
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    settled = time.time_ns() - max(key[3], key[4]) > _SETTLED_S * 1e9
+    if settled and _stat_key(path) == key:
+        if len(_hashed) >= _HASHED_MAX:
+            _hashed.clear()
+        _hashed[key] = digest.hexdigest()
+    return digest.hexdigest()
+
+
+def _stat_key(path: Path) -> tuple[str, int, int, int, int]:
+    """What identifies a file's current content cheaply: path, inode, size, mtime, ctime."""
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _verified:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 22), b""):
-                digest.update(block)
-        _verified[key] = digest.hexdigest()
-    return _verified[key]
+    return (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
 def verify_file(path: Path, expected: str, package: str) -> None:
@@ -243,6 +279,9 @@ def _joined_dir(spec: ModelSpec, root: Path | None) -> Path:
     expected = _joined_pins(spec)
     if all((target / n).is_file() and file_sha256(target / n) == h for n, h in expected.items()):
         return target
+    if target.is_dir():
+        logger.warning("%s does not match its pins; joining it again from the verified parts",
+                       target)
     for pin in spec.parts:
         verify_file(pinned_path(pin, root), pin.sha256, pin.package)
     logger.info("joining %d parts of %s into %s", len(spec.parts), spec.name, target)
@@ -501,7 +540,40 @@ def convert_ct2_to_openai(model_dir: Path, out: Path) -> Path:
         "alignment_heads": ct2_alignment_heads(model_dir),
     }
     _atomic_write(out, lambda f: torch.save(checkpoint, f))
+    digest = file_sha256(out)
+    _atomic_write(digest_path(out), lambda f: f.write(f"{digest}  {out.name}\n".encode()))
     return out
+
+
+def digest_path(path: Path) -> Path:
+    """Where a converted checkpoint's SHA-256 is recorded: ``<name>.sha256`` beside it,
+    in ``sha256sum`` format (``sha256sum -c`` checks it too)."""
+    return path.with_name(path.name + ".sha256")
+
+
+def recorded_sha256(path: Path) -> str | None:
+    """The SHA-256 recorded beside a checkpoint at conversion, or None if there is none."""
+    try:
+        digest = digest_path(path).read_text(encoding="ascii").split()[0]
+    except (OSError, UnicodeDecodeError, IndexError):
+        return None
+    return digest if re.fullmatch(r"[0-9a-f]{64}", digest) else None
+
+
+def _cached_checkpoint_ok(path: Path) -> bool:
+    """Whether a cached converted checkpoint exists and matches its recorded SHA-256."""
+    if not path.is_file():
+        return False
+    expected = recorded_sha256(path)
+    if expected is None:
+        logger.warning("%s has no recorded SHA-256; converting it again", path)
+        return False
+    actual = file_sha256(path)
+    if actual != expected:
+        logger.warning("%s does not match its recorded SHA-256 (expected %s, got %s); "
+                       "converting it again from the verified weights", path, expected, actual)
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- openai-whisper
@@ -510,10 +582,14 @@ def convert_ct2_to_openai(model_dir: Path, out: Path) -> Path:
 def openai_checkpoint(name_or_path: str) -> Path:
     """An openai-whisper checkpoint file for a model, converted and cached once.
 
+    A cached conversion is checked against the SHA-256 recorded when it was written and
+    converted again from the verified CTranslate2 weights when it does not match.
+
     Args:
         name_or_path: A :data:`REGISTRY` name or CTranslate2 directory (converted into
             ``cache_dir()/openai``, keyed by the weights' hash), a ``.pt`` checkpoint
-            (returned as is), or a name openai-whisper can download (needs network).
+            (returned as is, refused if a ``.sha256`` beside it does not match), or a name
+            openai-whisper can download (needs network).
 
     Returns:
         Path to the ``.pt`` file.
@@ -525,6 +601,7 @@ def openai_checkpoint(name_or_path: str) -> Path:
     if path.suffix == ".pt":
         if not path.is_file():
             raise ModelError(f"no openai-whisper checkpoint at {path}")
+        _refuse_changed(path)
         return path
     if name_or_path not in REGISTRY and not path.exists() and _openai_knows(name_or_path):
         return _download_openai(name_or_path)
@@ -532,9 +609,24 @@ def openai_checkpoint(name_or_path: str) -> Path:
     digest = file_sha256(model_dir / "model.bin")[:16]
     stem = name_or_path if name_or_path in REGISTRY else model_dir.name
     out = cache_dir() / "openai" / f"{stem}-{digest}.pt"
-    if not out.is_file():
+    if not _cached_checkpoint_ok(out):
         convert_ct2_to_openai(model_dir, out)
     return out
+
+
+def _refuse_changed(path: Path) -> None:
+    """Refuse a checkpoint given by path whose recorded SHA-256 no longer matches.
+
+    Raises:
+        ModelError: It does not match; it cannot be rebuilt from a path alone.
+    """
+    expected = recorded_sha256(path)
+    if expected is not None and (actual := file_sha256(path)) != expected:
+        raise ModelError(
+            f"checksum mismatch for {path}: expected SHA-256 {expected} "
+            f"(recorded in {digest_path(path).name}), got {actual}; the checkpoint changed "
+            f"after it was written; refusing it. Delete it and name the model (tiny.en, "
+            f"base) instead, to convert it again from the verified weights")
 
 
 def _openai_knows(name: str) -> bool:
@@ -604,10 +696,3 @@ def set_alignment_heads(model, heads: list[list[int]]) -> None:
         mask[layer, head] = True
     model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
 
-
-def model_dimensions(name_or_path: str) -> dict:
-    """The ``ModelDimensions`` of a converted model, as a dict (cheap: reads the checkpoint)."""
-    import torch
-
-    checkpoint = torch.load(openai_checkpoint(name_or_path), map_location="cpu", weights_only=True)
-    return dict(checkpoint["dims"])

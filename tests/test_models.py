@@ -1,13 +1,16 @@
-"""The model registry: pins, refusal of tampered weights, joined parts, conversion."""
+"""The model registry: pins, refusal of tampered weights, joined parts, conversion, and
+the recorded hash of a converted checkpoint."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 
 import pytest
 
 from pipeline import models
+from pipeline.errors import DispatchError
 from pipeline.models import REGISTRY, ModelError
 
 TINY_DIMS = dict(n_mels=80, n_audio_ctx=1500, n_audio_state=384, n_audio_head=6,
@@ -135,6 +138,7 @@ def test_model_bin_reads_every_variable():
     assert int(variables["encoder/num_heads"]) == 6
 
 
+@pytest.mark.slow
 def test_tiny_en_converts_to_openai_whisper(cache):
     import torch
     from whisper.model import ModelDimensions
@@ -160,3 +164,52 @@ def test_base_dimensions_come_from_the_shapes():
     from whisper.model import ModelDimensions, Whisper
 
     assert set(state) == set(Whisper(ModelDimensions(**dims)).state_dict())
+
+
+def test_model_errors_are_dispatch_errors():
+    assert issubclass(models.ModelError, DispatchError)
+
+
+def test_file_sha256_takes_str_or_path_and_notices_a_change(tmp_path):
+    path = tmp_path / "weights.bin"
+    path.write_bytes(b"one")
+    old = os.stat(path).st_mtime - 60
+    os.utime(path, (old, old))  # settled: the hash is remembered
+    first = models.file_sha256(str(path))
+    assert first == models.file_sha256(path, chunk=1) == (
+        "7692c3ad3540bb803c020b3aee66cd8887123234ea0c6e7143c0add73ff431ed")
+    path.write_bytes(b"two")
+    os.utime(path, (old, old))  # same size and mtime: the inode's ctime still tells
+    assert models.file_sha256(path) != first
+
+
+def test_a_fresh_file_changed_within_the_same_tick_is_hashed_again(tmp_path):
+    path = tmp_path / "weights.bin"
+    path.write_bytes(b"one")
+    first = models.file_sha256(path)
+    stat = path.stat()
+    with open(path, "r+b") as f:
+        f.write(b"t")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert models.file_sha256(path) != first
+
+
+@pytest.mark.slow
+def test_a_flipped_byte_in_the_converted_tiny_en_is_rebuilt(cache):
+    import torch
+
+    path = models.openai_checkpoint("tiny.en")
+    recorded = models.recorded_sha256(path)
+    assert recorded == models.file_sha256(path)
+    assert models.digest_path(path).read_text() == f"{recorded}  {path.name}\n"
+    with open(path, "r+b") as f:  # a byte inside the weights
+        f.seek(path.stat().st_size // 2)
+        byte = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([byte[0] ^ 0x01]))
+    assert models.file_sha256(path) != recorded
+    model = models.load_openai_model("tiny.en")
+    assert models.file_sha256(path) == recorded
+    emb = models.read_ct2_variables(models.ct2_model_dir("tiny.en") / "model.bin")
+    assert torch.equal(model.decoder.token_embedding.weight.half(),
+                       emb["decoder/embeddings/weight"])
