@@ -590,8 +590,8 @@ def load_quotes(paths: Iterable[str | Path], encoding: str | None = None) -> lis
     """Quotes from articles (``.txt .md .html``) and quote tables (``.csv .json``).
 
     Quote ids are ``<stem>:<n>``; where two files share a stem, ``<path>:<n>`` with the
-    path relative to the folder the files share (:func:`_id_names`). A file named twice
-    (by two spellings of its path) is read once.
+    path relative to the folder the files share, so ids are unique in a run. A file named
+    twice (by two spellings of its path) is read once.
 
     Args:
         paths: files and folders (searched recursively).
