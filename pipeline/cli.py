@@ -298,6 +298,71 @@ def verify(quote_paths, paths, judge_model, witness_model, model, engine, beam_s
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("results_dir", default=DEFAULT_OUT, required=False, type=click.Path(file_okay=False))
+@click.option("--port", default=0, type=click.IntRange(0, 65535), help="Port (default: a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; any other lets other machines reach the app.")
+@click.option("--no-browser", is_flag=True, help="Print the address only; do not open a browser.")
+@click.option("--reviewer", default=None, help="Name kept with each decision (default: your user name).")
+@click.option("--export", "export_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the self-contained HTML report to this file instead of serving.")
+def review(results_dir, port, host, no_browser, reviewer, export_path):
+    """Review quotes in the browser: listen to each span and decide.
+
+    Serves a local app over a results folder (default results/) and prints its
+    address with an access token. Every decision is kept in the workspace and
+    written into quotes.csv at once. With --export, writes one HTML file with every
+    quote's final verdict, its evidence and its audio, readable offline.
+
+    \b
+    Example:
+        dispatch review
+        dispatch review results/ --reviewer "A. Desk" --no-browser
+        dispatch review results/ --export report.html
+    """
+    from pipeline import review as reviewing
+
+    with library_errors():
+        if export_path:
+            path = reviewing.export_report(results_dir, export_path)
+            click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+            return
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            click.echo(f"warning: serving on {host}: anyone who reaches it with the token can decide",
+                       err=True)
+        reviewing.serve(results_dir, host=host, port=port, reviewer=reviewer, open_browser=not no_browser,
+                        ready=lambda url: click.echo(f"Review at {url}\n(Ctrl-C to stop)"))
+
+
+@cli.command()
+@click.argument("quote_ids", nargs=-1)
+@click.option("--out", "out_dir", default="evidence", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the packets, one folder per quote.")
+@click.option("--results", "results_dir", default=DEFAULT_OUT, show_default=True,
+              type=click.Path(file_okay=False), help="The results folder verify wrote.")
+@click.option("--all", "all_quotes", is_flag=True, help="A packet for every quote.")
+def evidence(quote_ids, out_dir, results_dir, all_quotes):
+    """Write an evidence packet per quote: the clip, a manifest, the words.
+
+    Each packet holds clip.wav (the span with context, lossless), manifest.json
+    (recording path and SHA-256, times, models and options, scores, reasons, the
+    reviewer's decision) and words.csv.
+
+    \b
+    Example:
+        dispatch evidence night-the-police-walked-away:6 --out evidence/
+        dispatch evidence --all --results results/ --out evidence/
+    """
+    from pipeline.review import write_evidence
+
+    if not quote_ids and not all_quotes:
+        raise click.UsageError("name at least one QUOTE_ID, or give --all")
+    with library_errors():
+        folders = write_evidence(results_dir, list(quote_ids), out_dir, all_quotes=all_quotes)
+    click.echo(f"wrote {len(folders)} evidence packet(s) in {out_dir}/")
+
+
 def main() -> None:
     """Entry point of the ``dispatch`` console script."""
     cli(prog_name="dispatch")
