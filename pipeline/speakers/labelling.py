@@ -128,6 +128,7 @@ def label_speakers(
     key = labels_key(transcripts, settings)
     cached = workspace.get_blob(key)
     if cached is not None:
+        log.info("speaker labels of %d recordings taken from the workspace", len(transcripts))
         labels = _labels_from_json(cached)
     else:
         labels = _label(transcripts, settings, samples_for, workspace, threads)
