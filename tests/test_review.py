@@ -278,3 +278,31 @@ def test_a_quotes_table_without_review_columns_gets_them_on_open(results):
     write_table(results / "quotes.csv", QUOTE_COLUMNS, quote_rows())  # as a re-run of verify writes it
     open_state(results).decisions.close()
     assert read_quotes(results)["t:1"]["final_verdict"] == "verbatim"
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_cli_exports_the_report_and_evidence(results, tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    runner = CliRunner()
+    r = runner.invoke(cli, ["review", str(results), "--export", str(tmp_path / "r.html")])
+    assert r.exit_code == 0 and r.output.startswith(f"wrote {tmp_path / 'r.html'} (")
+    out = str(tmp_path / "ev")
+    r = runner.invoke(cli, ["evidence", "t:3", "t:2", "--results", str(results), "--out", out])
+    assert r.exit_code == 0 and r.output == f"wrote 2 evidence packet(s) in {tmp_path / 'ev'}/\n"
+    assert (tmp_path / "ev" / "t_3" / "clip.wav").is_file()
+
+
+def test_cli_says_what_to_do_without_a_verify_run(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    r = CliRunner().invoke(cli, ["review", str(tmp_path / "empty"), "--no-browser"])
+    assert r.exit_code == 1 and "holds no verify run" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(cli, ["evidence", "--results", str(tmp_path)])
+    assert r.exit_code == 2 and "--all" in r.output
