@@ -10,7 +10,22 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 
-class Verdict(str, Enum):
+class TextEnum(str, Enum):
+    """A closed set of values written as text: a member equals, prints and formats as
+    its value, so tables keep their text.
+
+    >>> f"{Verdict.NOT_FOUND:<10}|", Verdict.MINOR == "minor"
+    ('not_found |', True)
+    """
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+class Verdict(TextEnum):
     """What the audio says of a quote. The members are listed in report order.
 
     Each member carries what every stage needs: ``severity`` (when parts of a quote
@@ -24,9 +39,6 @@ class Verdict(str, Enum):
     MISQUOTE = "misquote"
     UNVERIFIABLE = "unverifiable"
     NOT_FOUND = "not_found"
-
-    def __str__(self) -> str:
-        return self.value
 
     @property
     def severity(self) -> int:
@@ -62,7 +74,7 @@ _VERDICT_FACTS = {
 }
 
 
-class WordStatus(str, Enum):
+class WordStatus(TextEnum):
     """How one word of a quote compares with what was heard."""
 
     MATCH = "match"
@@ -70,9 +82,6 @@ class WordStatus(str, Enum):
     CHANGED = "changed"
     ADDED = "added"
     MISSING = "missing"
-
-    def __str__(self) -> str:
-        return self.value
 
     @property
     def meaning(self) -> str:

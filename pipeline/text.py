@@ -439,7 +439,12 @@ def phonetic_key(text: str) -> str:
 # ---------------------------------------------------------------- numbers as Whisper writes them
 
 
-def _strip_edges(word: str) -> str:
+def strip_edges(word: str) -> str:
+    """A word without the punctuation and quotation marks at its edges.
+
+    >>> strip_edges('"Ten-four,'), strip_edges("(we're)")
+    ('Ten-four', "we're")
+    """
     return word.strip(".,!?;:\"'()[]")
 
 
@@ -512,7 +517,7 @@ def render_numbers(words: list[str]) -> tuple[list[str], list[int]]:
     owner: list[int] = []
     run: list[tuple[int, str]] = []
     for word in [_fix_characters(w)[0] for w in words] + [""]:
-        core = _strip_edges(word)
+        core = strip_edges(word)
         got = spelled_number(core) if core else None
         if run and core.lower() == "hundred" and run[-1][1][-1:] not in ",.;:!?":
             got = (100, "*")  # "fifty-one hundred" is written 5100
@@ -523,10 +528,10 @@ def render_numbers(words: list[str]) -> tuple[list[str], list[int]]:
         if run:
             values = []
             for _, w in run:
-                if _strip_edges(w).lower() == "hundred" and values:
+                if strip_edges(w).lower() == "hundred" and values:
                     values[-1] = (values[-1][0] * 100, values[-1][1])
                 else:
-                    values.append(spelled_number(_strip_edges(w)))
+                    values.append(spelled_number(strip_edges(w)))
             digits = "".join(f"{v}{sfx}" for v, sfx in values)
             if [v for v, _ in values] == [10, 4]:
                 digits = "10-4"
@@ -534,8 +539,8 @@ def render_numbers(words: list[str]) -> tuple[list[str], list[int]]:
                     and values[1][0] < 10:
                 digits = f"{values[0][0] + values[1][0]}{values[1][1]}"
             if len(run) == 1 and (values[0][0] < 10 and not values[0][1]
-                                  or _strip_edges(run[0][1]).lower() in ("first", "second")):
-                digits = _strip_edges(run[0][1])
+                                  or strip_edges(run[0][1]).lower() in ("first", "second")):
+                digits = strip_edges(run[0][1])
             tail = run[-1][1][len(run[-1][1].rstrip(".,;:!?")):]
             for i, _ in run:
                 owner[i] = len(out)
@@ -549,3 +554,94 @@ def render_numbers(words: list[str]) -> tuple[list[str], list[int]]:
             owner.append(len(out))
             out.append(word)
     return out, owner
+
+
+# ---------------------------------------------------------------- what the audio can tell apart
+
+
+HOMOPHONES = tuple(frozenset(g.split()) for g in (
+    "to too two", "there their they're", "for four", "no know", "here hear", "its it's",
+    "your you're", "whose who's", "by buy bye", "one won", "new knew", "right write",
+    "whether weather", "wait weight", "see sea", "break brake"))
+"""Groups of words said alike: audio cannot tell one from another."""
+
+
+def same_sound(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Whether two different word lists differ only by homophones (``too``/``to``): the
+    audio cannot tell them apart, so neither supports nor contradicts a quote's spelling.
+
+    >>> same_sound(["going", "too."], ["going", "to"]), same_sound(["to"], ["to"])
+    (True, False)
+    """
+    a = [strip_edges(w).lower() for w in a if strip_edges(w)]
+    b = [strip_edges(w).lower() for w in b if strip_edges(w)]
+    return len(a) == len(b) and a != b and all(
+        x == y or any(x in g and y in g for g in HOMOPHONES) for x, y in zip(a, b))
+
+
+def same_digits(a: list[str], b: list[str]) -> bool:
+    """Whether two word lists read the same once numbers are written as digits.
+
+    >>> same_digits(["Eight", "twelve,"], ["812"]), same_digits(["eighth"], ["8th"])
+    (True, True)
+    """
+    def key(words: list[str]) -> str:
+        return "".join(render_numbers(words)[0]).lower().replace("-", "").replace(",", "")
+    return key(a) == key(b)
+
+
+def all_numbers(words: Sequence[str]) -> bool:
+    """Whether words are all numbers, spelled or in digits (``Nine thirty-three``, ``833``).
+
+    >>> all_numbers(["Nine", "thirty-three,"]), all_numbers(["10-4"]), all_numbers(["Nine", "units"])
+    (True, True, False)
+    """
+    cores = [strip_edges(w) for w in words if strip_edges(w)]
+    return bool(cores) and all(spelled_number(c) is not None or c.replace("-", "").isdigit()
+                               for c in cores)
+
+
+def digit_variants(token: str) -> list[str]:
+    """A digits token with one digit changed, every way, its leading space kept.
+
+    >>> digit_variants(" 8")
+    [' 0', ' 1', ' 2', ' 3', ' 4', ' 5', ' 6', ' 7', ' 9']
+    >>> len(digit_variants("43"))
+    18
+    """
+    lead = token[:len(token) - len(token.lstrip())]
+    core = token.strip()
+    return [lead + core[:i] + d + core[i + 1:] for i in range(len(core))
+            for d in "0123456789" if d != core[i]]
+
+
+def is_name(words: Sequence[str], w: int) -> bool:
+    """Whether word ``w`` is written as a name: capitalised inside a sentence, not ``I``
+    and not a number (``Laramie``, ``Mount Sinai``).
+
+    >>> words = "Going to Mount Sinai: Transport now.".split()
+    >>> [w for w in words if is_name(words, words.index(w))]
+    ['Mount', 'Sinai:']
+    """
+    word = strip_edges(words[w])
+    after_stop = w == 0 or words[w - 1].rstrip("\"')\u201d\u2019")[-1:] in ".?!:;"
+    return (word[:1].isupper() and not after_stop and word.split("'")[0] != "I"
+            and not all_numbers([word]))
+
+
+def name_heard_as_words(words: Sequence[str], start: int, end: int, heard: Sequence[str]) -> bool:
+    """Whether ``words[start:end]`` are a name (with function words beside it) that a
+    recogniser heard as common words: a name it does not know comes out as words that fit
+    its sound ("at Laramie" as "that layering me"), which says nothing against the quote.
+    Another name heard there ("Dallas" for "Texas") does.
+
+    >>> quote = "Block Lake Street at Laramie for me.".split()
+    >>> name_heard_as_words(quote, 3, 5, ["that", "layering", "me"])
+    True
+    >>> name_heard_as_words(quote, 3, 5, ["at", "Larry"])
+    False
+    """
+    names = [w for w in range(start, end) if is_name(words, w)]
+    rest = [weight(strip_edges(words[w]).lower()) for w in range(start, end) if w not in names]
+    return bool(names) and all(x < 1 for x in rest) and not any(strip_edges(w)[:1].isupper()
+                                                                 for w in heard)

@@ -7,12 +7,16 @@ import pytest
 from pipeline.records import Word
 from pipeline.text import (
     contraction_of,
+    digit_variants,
     expand_contraction,
     is_filler,
+    is_name,
+    name_heard_as_words,
     normalize,
     phonetic_key,
     render_numbers,
     same_form,
+    same_sound,
     tokens_from_words,
 )
 
@@ -164,3 +168,55 @@ def test_phonetic_key(a, b, equal):
 ])
 def test_render_writes_numbers_as_whisper_does(words, expected):
     assert render_numbers(words.split())[0] == expected
+
+
+@pytest.mark.parametrize("a,b,same", [
+    ("going too.", "going to", True),
+    ("ten for", "ten four", True),
+    ("not responding", "now responding", False),
+    ("to", "to", False),  # identical is not a homophone pair
+])
+def test_homophones_are_no_alternative(a, b, same):
+    assert same_sound(a.split(), b.split()) is same
+
+
+@pytest.mark.parametrize("quote,name", [
+    ("We'll take Lake Street at Laramie.", {2, 3, 5}),
+    ("Ten four. Suspects are two males, I think.", set()),
+    ("Eight twelve, copy, Sixty-third and Pulaski.", {5}),
+    ("Going to Mount Sinai: Transport now.", {2, 3}),
+])
+def test_names_are_capitalised_words_inside_a_sentence(quote, name):
+    words = quote.split()
+    assert {w for w in range(len(words)) if is_name(words, w)} == name
+
+
+@pytest.mark.parametrize("quote,span,heard,unknown", [
+    ("Block Lake Street at Laramie for me.", (3, 5), "that layering me", True),
+    ("Block Lake Street at Laramie for me.", (3, 5), "at Larry", False),  # another name
+    ("And I'm Sheila in Texas, from Chicago.", (3, 5), "in Dallas", False),
+    ("It radio hack B1, Charlie, with the cover.", (1, 5), "was", False),  # content words too
+    ("Okay. still There's no problem.", (1, 3), "", False),
+])
+def test_a_name_heard_as_common_words_is_unknown_to_the_models(quote, span, heard, unknown):
+    assert name_heard_as_words(quote.split(), *span, heard.split()) is unknown
+
+
+@pytest.mark.parametrize("token,variants", [
+    (" 8", [" 0", " 1", " 2", " 3", " 4", " 5", " 6", " 7", " 9"]),
+    ("43", ["03", "13", "23", "33", "53", "63", "73", "83", "93",
+            "40", "41", "42", "44", "45", "46", "47", "48", "49"]),
+])
+def test_digit_variants(token, variants):
+    assert digit_variants(token) == variants
+
+
+@pytest.mark.parametrize("module", ["pipeline.text", "pipeline.records", "pipeline.adjudicate.candidates",
+                                    "pipeline.adjudicate.verdict"])
+def test_docstring_examples(module):
+    """Every example in the module's docstrings holds."""
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted and not result.failed
