@@ -7,7 +7,8 @@ semi-global: all of the quote against any stretch of what was heard) whose word
 similarity is rapidfuzz's ratio, so ``cheif``/``chief`` still count and
 ``trash``/``price`` do not.
 
-The alignment is told from the quote's point of view:
+The alignment is told from the quote's point of view, as
+:class:`pipeline.records.WordStatus` values:
 
 - ``match``: the same normalised word;
 - ``form``: the same words in another form (``we're``/``we are``, ``anybody``/``any
@@ -37,10 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from pipeline.records import WordStatus
 from pipeline.text import FILLERS, Token, expand_contraction, number_name, phonetic_key, weight
 
-MATCH, FORM, CHANGED, ADDED, MISSING = "match", "form", "changed", "added", "missing"
-"""Alignment operations, named from the quote's point of view."""
 SOUND_ALIKE = 0.8
 """Similarity given to two words with the same phonetic key (and three letters or more)."""
 NUMBER_ALIKE = 80
@@ -51,13 +51,16 @@ GAP_QUOTE = 0.6
 """Default cost, per unit of weight, of a quote word that was not heard."""
 GAP_HEARD = 0.4
 """Default cost of a heard word that the quote leaves out (fillers cost nothing)."""
+CREDIT_FLOOR = 0.4
+"""Word similarity at or below which a changed word counts as not heard at all; above it,
+credit grows linearly to 1 at similarity 1."""
 
 
 @dataclass
 class AlignOp:
     """One step of a word alignment between a quote and what was heard."""
 
-    op: str
+    op: WordStatus
     """``match``, ``form``, ``changed``, ``added`` (quote word not heard) or ``missing``
     (heard word not in the quote)."""
     quote_tokens: tuple[int, ...]
@@ -444,35 +447,35 @@ def _traceback(sc: Scores, back: np.ndarray, i: int, j: int, quote: list[str],
         if ptr == 1:
             sim = float(sc.sim[i - 1, j - 1])
             if quote[i - 1] == heard[j - 1]:
-                ops.append(AlignOp(MATCH, (i - 1,), (j - 1,)))
+                ops.append(AlignOp(WordStatus.MATCH, (i - 1,), (j - 1,)))
             else:
-                ops.append(AlignOp(CHANGED, (i - 1,), (j - 1,), round(sim, 3)))
+                ops.append(AlignOp(WordStatus.CHANGED, (i - 1,), (j - 1,), round(sim, 3)))
             i, j = i - 1, j - 1
         elif ptr == 2:
             filler = sc.weights[i - 1] == 0.0
-            ops.append(AlignOp(FORM if filler else ADDED, (i - 1,), (), 0.0,
+            ops.append(AlignOp(WordStatus.FORM if filler else WordStatus.ADDED, (i - 1,), (), 0.0,
                                "filler" if filler else ""))
             i -= 1
         elif ptr == 3:
             filler = heard[j - 1] in FILLERS
-            ops.append(AlignOp(FORM if filler else MISSING, (), (j - 1,), 0.0,
+            ops.append(AlignOp(WordStatus.FORM if filler else WordStatus.MISSING, (), (j - 1,), 0.0,
                                "filler" if filler else ""))
             j -= 1
         elif ptr == 4:
-            ops.append(AlignOp(FORM, (i - 1,), (j - 2, j - 1), 1.0, sc.split[(i - 1, j - 1)]))
+            ops.append(AlignOp(WordStatus.FORM, (i - 1,), (j - 2, j - 1), 1.0, sc.split[(i - 1, j - 1)]))
             i, j = i - 1, j - 2
         else:
-            ops.append(AlignOp(FORM, (i - 2, i - 1), (j - 1,), 1.0, sc.merge[(i - 1, j - 1)]))
+            ops.append(AlignOp(WordStatus.FORM, (i - 2, i - 1), (j - 1,), 1.0, sc.merge[(i - 1, j - 1)]))
             i, j = i - 2, j - 1
     return ops[::-1]
 
 
 def _credit(op: AlignOp) -> float:
     """How much of a quote word an operation counts as heard."""
-    if op.op in (MATCH, FORM):
+    if op.op.held:
         return 1.0
-    if op.op == CHANGED:
-        return max(0.0, (op.similarity - 0.4) / 0.6)
+    if op.op is WordStatus.CHANGED:
+        return max(0.0, (op.similarity - CREDIT_FLOOR) / (1 - CREDIT_FLOOR))
     return 0.0
 
 
@@ -490,7 +493,8 @@ def _upper_bound(sc: Scores) -> float:
     total = sum(sc.weights)
     if total <= 0 or sc.sim.size == 0:
         return 0.0
-    credit = np.minimum(np.maximum((sc.sim.max(axis=1) - 0.4) / 0.6, 0.0), 1.0)  # np.clip, faster
+    credit = np.minimum(np.maximum((sc.sim.max(axis=1) - CREDIT_FLOOR) / (1 - CREDIT_FLOOR), 0.0),
+                        1.0)  # np.clip, faster
     for i, _ in list(sc.split) + list(sc.merge):
         credit[i] = 1.0
     return float(np.dot(sc.weights, credit) / total)
@@ -501,12 +505,12 @@ def align_filled(quote: PreparedQuote, heard: Words, sc: Scores,
     """:func:`align`, given its scoring tables and filled table (from :func:`tables_for`)."""
     n, m = len(quote.tokens), len(heard.texts)
     if n == 0 or m == 0:
-        return 0.0, [AlignOp(ADDED, (i,), (), 0.0) for i in range(n)]
+        return 0.0, [AlignOp(WordStatus.ADDED, (i,), (), 0.0) for i in range(n)]
     ops = _traceback(sc, filled.back, filled.i, filled.j, quote.words.texts, heard.texts)
     covered = {q for op in ops for q in op.quote_tokens}
     first = min(covered, default=n)
-    lead = [AlignOp(ADDED, (i,), (), 0.0) for i in range(first) if i not in covered]
-    tail = [AlignOp(ADDED, (i,), (), 0.0) for i in range(first, n) if i not in covered]
+    lead = [AlignOp(WordStatus.ADDED, (i,), (), 0.0) for i in range(first) if i not in covered]
+    tail = [AlignOp(WordStatus.ADDED, (i,), (), 0.0) for i in range(first, n) if i not in covered]
     return _score(ops, sc.weights), lead + ops + tail
 
 

@@ -36,6 +36,7 @@ WORD_COLUMNS = [
     "probability",
 ]
 FORMATS = ("csv", "json", "srt", "vtt")
+"""Formats ``dispatch export`` writes transcripts in (tables: csv, json; subtitles: srt, vtt)."""
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -178,7 +179,7 @@ def _safe_stem(recording: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in stem) or "recording"
 
 
-QUOTE_COLUMNS = [
+CHECK_COLUMNS = [
     "quote_id", "source", "quote_text", "attributed_to", "verdict", "confidence", "recording",
     "start_s", "end_s", "speaker", "heard_text", "differences", "omitted_text", "context_before",
     "context_after", "line_id", "attribution_ok", "splice_gap_s", "listen_start_s",
@@ -190,7 +191,7 @@ QUOTE_WORD_COLUMNS = [
 
 
 def quotes_frame(checks):
-    """One row per checked quote, columns ``QUOTE_COLUMNS``; lists joined with `` | ``."""
+    """One row per checked quote, columns ``CHECK_COLUMNS``; lists joined with `` | ``."""
     import pandas as pd
 
     rows = [
@@ -199,7 +200,7 @@ def quotes_frame(checks):
             "source": c.quote.source,
             "quote_text": c.quote.text,
             "attributed_to": c.quote.attributed_to,
-            "verdict": c.verdict,
+            "verdict": c.verdict.value,
             "confidence": c.confidence,
             "recording": c.recording,
             "start_s": c.start_s,
@@ -220,7 +221,7 @@ def quotes_frame(checks):
         }
         for c in checks
     ]
-    frame = pd.DataFrame(rows, columns=QUOTE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=CHECK_COLUMNS)
     frame["review_rank"] = frame["review_rank"].astype("Int64")  # whole numbers, blank where none
     return frame
 
@@ -231,7 +232,7 @@ def quote_words_frame(checks):
 
     import pandas as pd
 
-    rows = [asdict(w) for c in checks for w in c.words]
+    rows = [{**asdict(w), "status": w.status.value} for c in checks for w in c.words]
     return pd.DataFrame(rows, columns=QUOTE_WORD_COLUMNS)
 
 

@@ -5,12 +5,12 @@ quote is looked up word by word, not as a string: candidate regions are shortlis
 from an inverted index of normalised words (:mod:`pipeline.text`) and crude
 sound-alike keys (votes on the alignment diagonal, rare words counting more), and
 the quote's words are aligned inside each region (:mod:`pipeline.align`, which also
-says what the score means). The best regions become :class:`Candidate` records, with
+says what the score means). The best regions become :class:`Region` records, with
 their times, transmissions and the words said around them.
 
 What it does not do: align words (:mod:`pipeline.align` does), listen to the audio
 (adjudication does that), or judge splices between parts (the parts are located
-independently; their candidates carry the times and transmissions needed to do so).
+independently; their regions carry the times and transmissions needed to do so).
 """
 
 from __future__ import annotations
@@ -58,9 +58,9 @@ class LocateOptions:
     """How hard to look and what to accept."""
 
     top_k: int = 3
-    """Candidates kept per quote part, best first."""
+    """Regions kept per quote part, best first."""
     min_score: float = 0.5
-    """Candidates scoring below this are dropped (the quote is then not found). At 0.5
+    """Regions scoring below this are dropped (the quote is then not found). At 0.5
     the synthetic benchmark finds ~93% of quotes through 50% word errors and ~2-4% of
     absent quotes made of the same radio phrases."""
     windows: int = 8
@@ -68,7 +68,14 @@ class LocateOptions:
     pad: int = 6
     """Extra transcript tokens aligned on each side of a shortlisted region."""
     common: float = 0.002
-    """Words on more than this share of positions do not vote (unless nothing else does)."""
+    """Words on more than this share of positions (and on more than ``common_floor``) do
+    not vote, unless nothing else does: radio's most frequent words ("ten", "four",
+    "copy") add many diagonals and little evidence. Set with ``bench/bench_locate.py``'s
+    synthetic 100-hour index when the index was written, unchanged since; higher makes
+    the shortlist slower, lower leaves more quotes only their rarer words to vote with."""
+    common_floor: int = 50
+    """Positions a word may hold and still vote, however small the index (a short batch
+    has no common words to drop)."""
     context_words: int = 8
     """Words of ``context_before``/``context_after``, within the same transmission."""
     gap_quote: float = GAP_QUOTE
@@ -78,8 +85,8 @@ class LocateOptions:
 
 
 @dataclass
-class Candidate:
-    """One region of one transcript where a quote part may have been said."""
+class Region:
+    """One region of one transcript where a quote part may have been said: a located place."""
 
     recording: str
     """The transcript's recording."""
@@ -222,7 +229,7 @@ def _joins(spellings: list[str], spelled: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class _Window:
+class _Stretch:
     """A stretch of one transcript, normalised for alignment."""
 
     heard: Words
@@ -232,7 +239,7 @@ class _Window:
     starts: np.ndarray | None = None
     """First token of each of its words (one more entry), where the tokens are made when cut."""
     tokens: list[Token] | None = None
-    """The tokens, where they were made for this window."""
+    """The tokens, where they were made for this stretch."""
 
     def cut(self, words: list[Word], a: int, b: int) -> list[Token]:
         """Tokens ``a`` to ``b`` (end exclusive), given the transcript's words."""
@@ -290,12 +297,12 @@ class WordIndex:
         raise KeyError(recording)
 
     def locate(self, quote: Quote, top_k: int | None = None,
-               min_score: float | None = None) -> list[list[Candidate]]:
+               min_score: float | None = None) -> list[list[Region]]:
         """Find the best regions for each part of a quote.
 
         Args:
             quote: the quote; its ``recording``, when set, restricts the search.
-            top_k: candidates per part (default from the options).
+            top_k: regions per part (default from the options).
             min_score: lowest score kept (default from the options).
 
         Returns:
@@ -307,18 +314,18 @@ class WordIndex:
         return [self.locate_text(part, i, docs, top_k, min_score) for i, part in enumerate(parts)]
 
     def locate_text(self, text: str, part_index: int = 0, docs: Sequence[int] | None = None,
-                    top_k: int | None = None, min_score: float | None = None) -> list[Candidate]:
+                    top_k: int | None = None, min_score: float | None = None) -> list[Region]:
         """Find the best regions for one stretch of quoted text.
 
         Args:
             text: the words to look for.
-            part_index: recorded in the candidates.
+            part_index: recorded in the regions.
             docs: indices of the transcripts to search (all when None).
-            top_k: candidates kept (default from the options).
+            top_k: regions kept (default from the options).
             min_score: lowest score kept (default from the options).
 
         Returns:
-            Candidates, best first.
+            Regions, best first.
         """
         opts = self.options
         top_k = opts.top_k if top_k is None else top_k
@@ -328,16 +335,16 @@ class WordIndex:
             return []
         prepared = prepare(quote, self._tokens.lexicon)
         spans = self._windows(text, len(quote), docs)
-        windows = [self._window(self.docs[doc_i], lo, hi) for doc_i, lo, hi in spans]
-        heards = [w.heard for w in windows]
+        stretches = [self._stretch(self.docs[doc_i], lo, hi) for doc_i, lo, hi in spans]
+        heards = [w.heard for w in stretches]
         tables = tables_for(prepared, heards, opts.gap_quote, opts.gap_heard, min_score) if spans else []
-        found: list[Candidate] = []
-        for (doc_i, _, _), window, (sc, bound, filled) in zip(spans, windows, tables):
+        found: list[Region] = []
+        for (doc_i, _, _), stretch, (sc, bound, filled) in zip(spans, stretches, tables):
             scores = sorted((c.score for c in found), reverse=True)
             floor = max(min_score, scores[top_k - 1] if len(scores) >= top_k else 0.0)
             if floor > 0 and bound < floor:
                 continue  # no alignment here could reach the floor (nor was it filled)
-            cand = self._candidate(prepared, self.docs[doc_i], window, sc, filled, part_index, floor)
+            cand = self._region(prepared, self.docs[doc_i], stretch, sc, filled, part_index, floor)
             if cand is not None and cand.score >= min_score:
                 found.append(cand)
         return _best(found, top_k)
@@ -367,7 +374,7 @@ class WordIndex:
 
     def _votes(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Diagonals (heard word position minus quote word position) and vote weights."""
-        cap = max(50, int(self.options.common * self.size))
+        cap = max(self.options.common_floor, int(self.options.common * self.size))
         lists = []
         for i, word in enumerate(split_words(text)):
             for key in _word_keys(word):
@@ -421,13 +428,13 @@ class WordIndex:
                 out.append((i, a, b))
         return out
 
-    # -- candidates
+    # -- regions
 
-    def _candidate(self, quote: PreparedQuote, doc: _Doc, window: _Window, sc: Scores,
-                   filled: Filled, part_index: int, floor: float = 0.0) -> Candidate | None:
+    def _region(self, quote: PreparedQuote, doc: _Doc, stretch: _Stretch, sc: Scores,
+                    filled: Filled, part_index: int, floor: float = 0.0) -> Region | None:
         """Align a quote with one region and describe the best local match (None when it
-        does not reach ``floor``: below it, a candidate would be dropped or outranked)."""
-        score, ops = align_filled(quote, window.heard, sc, filled)
+        does not reach ``floor``: below it, the region would be dropped or outranked)."""
+        score, ops = align_filled(quote, stretch.heard, sc, filled)
         if round(score, 4) < floor:
             return None
         heard = [j for op in ops for j in op.heard_tokens]
@@ -436,9 +443,9 @@ class WordIndex:
         a, b = min(heard), max(heard) + 1
         for op in ops:
             op.heard_tokens = tuple(j - a for j in op.heard_tokens)
-        tokens = window.cut(doc.words, a, b)
+        tokens = stretch.cut(doc.words, a, b)
         w0, w1 = tokens[0].index, tokens[-1].index + tokens[-1].span
-        return Candidate(
+        return Region(
             recording=doc.transcript.recording, part_index=part_index,
             word_start=w0, word_end=w1, start_s=doc.words[w0].start, end_s=doc.words[w1 - 1].end,
             score=round(score, 4), ops=ops,
@@ -449,15 +456,15 @@ class WordIndex:
             transmission_gaps=tuple(_pause(doc, k) for k in range(w0, w1 - 1)
                                     if doc.groups[k] != doc.groups[k + 1]))
 
-    def _window(self, doc: _Doc, lo: int, hi: int) -> _Window:
+    def _stretch(self, doc: _Doc, lo: int, hi: int) -> _Stretch:
         """Words ``lo`` to ``hi`` of a transcript as tokens, sliced from the index where the
         slice is what normalising them would give."""
         t, g0, g1 = self._tokens, doc.offset + lo, doc.offset + hi
         if t.joins[g0:g1].any():
             tokens = tokens_from_words(doc.words[lo:hi], start=lo)
-            return _Window(t.lexicon.words([x.text for x in tokens]), lo, tokens=tokens)
+            return _Stretch(t.lexicon.words([x.text for x in tokens]), lo, tokens=tokens)
         starts = t.first[g0:g1 + 1]
-        return _Window(t.table.take(t.ids[starts[0]:starts[-1]]), lo, starts - starts[0])
+        return _Stretch(t.table.take(t.ids[starts[0]:starts[-1]]), lo, starts - starts[0])
 
     def _context(self, doc: _Doc, start: int, step: int) -> str:
         """Words from ``start`` going ``step`` within the same transmission."""
@@ -521,9 +528,9 @@ def _merge_spans(spans: list[tuple[int, int, int]]) -> list[tuple[int, int, int]
     return out
 
 
-def _best(found: list[Candidate], top_k: int) -> list[Candidate]:
+def _best(found: list[Region], top_k: int) -> list[Region]:
     """Best first, overlapping regions of one recording reduced to the best."""
-    kept: list[Candidate] = []
+    kept: list[Region] = []
     for cand in sorted(found, key=lambda c: (-c.score, c.recording, c.word_start)):
         if any(k.recording == cand.recording and cand.word_start < k.word_end
                and k.word_start < cand.word_end for k in kept):

@@ -6,9 +6,7 @@ import shutil
 from collections import Counter
 from collections.abc import Sequence
 
-from pipeline.records import QuoteCheck
-
-VERDICT_ORDER = ("verbatim", "minor", "misquote", "unverifiable", "not_found")
+from pipeline.records import QuoteCheck, Verdict
 
 
 def _clip(text: str, width: int) -> str:
@@ -37,6 +35,7 @@ def verdict_table(checks: Sequence[QuoteCheck], width: int | None = None,
                   review: int = 10) -> str:
     """A fixed-width table: one line per quote, then counts per verdict, then the
     ``review`` unverifiable quotes to replay first (most doubtful first), with their spans.
+    Verdicts are counted in :class:`~pipeline.records.Verdict`'s order.
     The place columns are as wide as their longest entry (up to 60 characters), so a
     file's times are never cut off; the quoted text takes what is left.
     """
@@ -48,12 +47,12 @@ def verdict_table(checks: Sequence[QuoteCheck], width: int | None = None,
     for c in sorted(checks, key=_order):
         text = c.quote.text if not c.differences else c.differences[0]
         lines.append(
-            f"{_clip_id(c.quote.quote_id):<26} {c.verdict:<12} {c.confidence:>4.2f}  "
+            f"{_clip_id(c.quote.quote_id):<26} {c.verdict.value:<12} {c.confidence:>4.2f}  "
             f"{_clip(c.speaker or '-', 12):<12} {_clip(_where(c), where_w):<{where_w}} {_clip(text, quote_w)}"
         )
     counts = Counter(c.verdict for c in checks)
     lines.append("")
-    lines.append(", ".join(f"{counts[v]} {v}" for v in VERDICT_ORDER if counts[v]) or "no quotes")
+    lines.append(", ".join(f"{counts[v]} {v.value}" for v in Verdict if counts[v]) or "no quotes")
     lines += _review_lines(checks, review, width)
     return "\n".join(lines)
 

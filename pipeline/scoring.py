@@ -12,8 +12,11 @@ pass each (batched), not one encoder pass each. The last few encoded windows are
 keyed by their samples, so two quotes of one line (two articles, or a quote and its
 other version) encode their audio once.
 
-This module scores and aligns texts; it does not decide verdicts (that is
-``adjudicate.py``) nor cut audio (``audio.py``).
+:class:`TextScorer` is the interface the judging stage relies on; :class:`Scorer` is
+the one implementation.
+
+This module scores and aligns texts; it does not decide verdicts (that is the
+``adjudicate`` package) nor cut audio (``audio.py``).
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from pipeline.audio import SAMPLE_RATE
 from pipeline.records import Word
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 
 WINDOW_SECONDS = 30.0
@@ -111,6 +115,39 @@ class TextScore:
         return float(np.mean(self.logprobs)) if self.logprobs else float("-inf")
 
 
+class TextScorer(Protocol):
+    """What judging needs of a model: encode a window once, then score, rank, align and
+    decode texts against it. :class:`Scorer` implements it."""
+
+    name: str
+    """A label for logs and evidence."""
+
+    def encode(self, samples: np.ndarray) -> AudioContext:
+        """Encode a window of audio (float32 mono 16 kHz, at most 30 s) once."""
+        ...
+
+    def tokens(self, text: str) -> list[int]:
+        """Text tokens of a text as the model writes it."""
+        ...
+
+    def score(self, ctx: AudioContext, texts: list[str]) -> list[TextScore]:
+        """Teacher-forced log-probabilities of each text, end-of-text included."""
+        ...
+
+    def score_with_alternatives(self, ctx: AudioContext, text: str, k: int = 5
+                                ) -> tuple[TextScore, list[list[tuple[str, float]]]]:
+        """A text's score and the top-k tokens at each of its positions."""
+        ...
+
+    def align(self, ctx: AudioContext, text: str) -> list[Word]:
+        """Word times of a text, forced-aligned to the window."""
+        ...
+
+    def hypotheses(self, ctx: AudioContext, beam_size: int = 5) -> list[str]:
+        """Beam hypotheses for the window, best first."""
+        ...
+
+
 class Scorer:
     """Scores, ranks and aligns texts against audio with one openai-whisper model.
 
@@ -165,7 +202,7 @@ class Scorer:
         try:
             beam_dir = ct2_model_dir(name) if not name.endswith(".pt") else None
         except ModelError as e:
-            logger.warning("no CTranslate2 copy of %s, so no beam hypotheses: %s", name, e)
+            log.warning("no CTranslate2 copy of %s, so no beam hypotheses: %s", name, e)
             beam_dir = None
         return cls(model, name=name, beam_model_dir=beam_dir)
 
@@ -190,7 +227,7 @@ class Scorer:
         samples = np.asarray(samples, dtype=np.float32)
         limit = int(WINDOW_SECONDS * SAMPLE_RATE)
         if len(samples) > limit:
-            logger.warning("window of %.1f s cut to 30 s for scoring", len(samples) / SAMPLE_RATE)
+            log.warning("window of %.1f s cut to 30 s for scoring", len(samples) / SAMPLE_RATE)
             samples = samples[:limit]
         seconds = max(self.min_context_s, len(samples) / SAMPLE_RATE + CONTEXT_PAD_SECONDS)
         n_frames = min(whisper.audio.N_FRAMES, 2 * math.ceil(seconds * 50))

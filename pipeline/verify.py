@@ -9,6 +9,9 @@ that differ, what an ellipsis left out, and the words said just before and after
 Quotes from different sources that land on the same stretch of audio share a
 ``line_id``; where their words differ, the versions are scored against each other
 on that audio, and a version the audio disfavours is never left ``verbatim``.
+
+:func:`verify_paths` is the whole workflow of ``dispatch verify``: quotes and
+recordings in, transcripts and verdicts written as tables.
 """
 
 from __future__ import annotations
@@ -16,22 +19,41 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pipeline import text as textmod
-from pipeline.adjudicate import AdjudicateOptions, adjudicate, compare_versions, cut_window
+from pipeline.adjudicate import (
+    AdjudicateOptions,
+    Judgement,
+    SpanOutcome,
+    adjudicate,
+    compare_versions,
+    cut_window,
+)
 from pipeline.audio import SAMPLE_RATE
-from pipeline.locate import Candidate, LocateOptions, WordIndex
-from pipeline.records import Quote, QuoteCheck, QuoteWord, Transcript, Word
+from pipeline.errors import DispatchError
+from pipeline.locate import LocateOptions, Region, WordIndex
+from pipeline.records import Quote, QuoteCheck, QuoteWord, Transcript, Verdict, Word, WordStatus
+from pipeline.scoring import TextScorer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pipeline.batch import BatchSummary
+    from pipeline.transcribe import TranscribeOptions
+
+__all__ = [
+    "JudgedPart", "VerifyError", "VerifyOptions", "VerifyRun", "assign_lines", "check_quote",
+    "compare_line_versions", "heard_words_between", "load_quote_files", "load_scorers",
+    "rank_for_review", "verify_paths", "verify_quotes",
+]
 
 log = logging.getLogger(__name__)
 
-SEVERITY = {"verbatim": 0, "minor": 1, "unverifiable": 2, "misquote": 3}
-"""Joining parts: the worst part's verdict wins."""
 
-CONFIRMED = ("verbatim", "minor")
-"""Verdicts that say the audio holds every word of the quote."""
+class VerifyError(DispatchError):
+    """Quotes that cannot be read, or judging models that cannot be loaded."""
 
 
 @dataclass
@@ -61,13 +83,49 @@ class VerifyOptions:
     the transcript's best match may be another transmission than the one quoted."""
     alternative_score: float = 0.2
     """Lowest transcript match for such a region."""
+    part_regions: int = 5
+    """Regions looked at, beside a found part, for an ellipsis part not found (the first
+    that lies between its neighbours is taken)."""
+    not_found_confidence: float = 0.7
+    """How sure ``not_found`` is: the recogniser may have missed speech entirely (a quote
+    nobody's transcript holds may still be in the audio). Set with the first ``verify``
+    and not measured since: no benchmark set holds absent quotes the recogniser missed."""
+    version_loss_confidence: float = 0.5
+    """Most confidence left to a quote made ``unverifiable`` because the audio favours
+    another version of its line (the ``unverifiable`` confidence of
+    :class:`AdjudicateOptions`)."""
+
+
+@dataclass
+class JudgedPart:
+    """One part of a quote (the whole quote when it has no ellipsis): where it was located
+    and what the audio says there."""
+
+    text: str
+    """The part as published."""
+    region: Region | None
+    """Where it was located; None where it was not found."""
+    judgement: Judgement | None = None
+    """The audio's judgement there; None where it was not found."""
+
+
+@dataclass
+class VerifyRun:
+    """What :func:`verify_paths` did."""
+
+    summary: BatchSummary
+    """The transcription batch: transcripts, failures, timings."""
+    checks: list[QuoteCheck]
+    """One verdict per quote, in the quotes' order."""
+    paths: list[Path]
+    """The tables written (``quotes.csv``, ``quote_words.csv``)."""
 
 
 def verify_quotes(
     quotes: Sequence[Quote],
     transcripts: Sequence[Transcript],
     samples_for: Callable[[str], np.ndarray],
-    scorers: Sequence,
+    scorers: Sequence[TextScorer],
     options: VerifyOptions | None = None,
     progress: bool = False,
 ) -> list[QuoteCheck]:
@@ -100,17 +158,20 @@ def rank_for_review(checks: Sequence[QuoteCheck]) -> None:
     """Number the unverifiable quotes for a person to replay, most doubtful first: the most
     stretches the audio left undecided, then the furthest it leans from the quote at one
     of them; ties keep the quotes' order."""
-    doubtful = sorted((c for c in checks if c.verdict == "unverifiable"),
+    doubtful = sorted((c for c in checks if c.verdict is Verdict.UNVERIFIABLE),
                       key=lambda c: (-c.doubtful_spans, -c.doubt))
     for n, c in enumerate(doubtful, 1):
         c.review_rank = n
 
 
-def check_quote(quote: Quote, index: WordIndex, samples_for, scorers, options) -> QuoteCheck:
+def check_quote(quote: Quote, index: WordIndex, samples_for: Callable[[str], np.ndarray],
+                scorers: Sequence[TextScorer], options: VerifyOptions) -> QuoteCheck:
     """Locate one quote and judge each of its parts on the audio."""
     found = index.locate(quote)
     if not any(found) and quote.too_short:
-        return QuoteCheck(quote=quote, verdict="unverifiable", confidence=0.0, doubt=0.5,
+        return QuoteCheck(quote=quote, verdict=Verdict.UNVERIFIABLE,
+                          confidence=options.adjudicate.too_short_confidence,
+                          doubt=options.adjudicate.too_short_doubt,
                           reasons=["too short to verify on its own"])
     if not any(found):
         return _second_chance(quote, index, samples_for, scorers, options)
@@ -125,7 +186,8 @@ def check_quote(quote: Quote, index: WordIndex, samples_for, scorers, options) -
     return check
 
 
-def _best_place(quote, judged, index, samples_for, scorers, options) -> tuple[tuple, str | None]:
+def _best_place(quote: Quote, judged: JudgedPart, index: WordIndex, samples_for, scorers,
+                options: VerifyOptions) -> tuple[JudgedPart, str | None]:
     """Where a quote was said, when the audio at its best match contradicts it.
 
     Formulaic lines recur ("Ten four, eight thirty-three"), so the transcript's best match
@@ -137,57 +199,61 @@ def _best_place(quote, judged, index, samples_for, scorers, options) -> tuple[tu
     moved none of them.
 
     Returns:
-        (the chosen (text, candidate, judgement), a reason to report, or None).
+        (the chosen part, a reason to report, or None).
     """
-    text, cand, judgement = judged
-    if judgement.verdict != "misquote" or not options.alternatives:
+    if judged.judgement.verdict is not Verdict.MISQUOTE or not options.alternatives:
         return judged, None
     (near,) = index.locate(quote, top_k=options.alternatives + 2, min_score=options.alternative_score)
-    others = [c for c in near if not _same_region(c, cand)][:options.alternatives]
+    others = [c for c in near if not _same_region(c, judged.region)][:options.alternatives]
     if not others:
         return judged, None
-    tried = [(text, c, _judge(text, c, index.transcript(c.recording), samples_for, scorers, options))
+    tried = [JudgedPart(judged.text, c, _judge(judged.text, c, index.transcript(c.recording),
+                                                samples_for, scorers, options))
              for c in others]
-    better = [t for t in tried if _holds_more(t[2], judgement)]
+    better = [t for t in tried if _holds_more(t.judgement, judged.judgement)]
     if not better:
         return judged, (f"also judged at {len(tried)} other place(s) the transcript nearly "
                         "matches; none fits the quote better")
-    best = max(better, key=lambda t: (t[2].verdict in CONFIRMED, t[2].fit))
-    return best, (f"the transcript matched best at {_where(cand)}, where the audio "
+    best = max(better, key=lambda t: (t.judgement.verdict.confirms, t.judgement.fit))
+    return best, (f"the transcript matched best at {_where(judged.region)}, where the audio "
                   "contradicts the quote; judged here instead")
 
 
-def _holds_more(j, first) -> bool:
+def _holds_more(j: Judgement, first: Judgement) -> bool:
     """Whether another place speaks for a quote its best match contradicts: it confirms the
     quote, or holds more of its words than the first place without contradicting it."""
-    return j.verdict in CONFIRMED or (j.verdict != "misquote" and j.held > first.held)
+    verdict = Verdict(j.verdict)
+    return verdict.confirms or (verdict is not Verdict.MISQUOTE and j.held > first.held)
 
 
-def _same_region(a: Candidate, b: Candidate) -> bool:
+def _same_region(a: Region, b: Region) -> bool:
     return a.recording == b.recording and a.start_s < b.end_s and b.start_s < a.end_s
 
 
-def _where(c: Candidate) -> str:
+def _where(c: Region) -> str:
     return f"{c.recording} {c.start_s:.1f}-{c.end_s:.1f} s"
 
 
-def _judge_parts(quote, best, index, samples_for, scorers, options) -> list:
-    """(text, candidate, judgement) per part; (text, None, None) where a part was not found."""
+def _judge_parts(quote: Quote, best: list[Region | None], index: WordIndex, samples_for, scorers,
+                 options: VerifyOptions) -> list[JudgedPart]:
+    """One judged part per part of the quote (unjudged where it was not found)."""
     judged = []
-    for text, cand in zip(quote.parts or [quote.text], best):
-        if cand is None:
-            judged.append((text, None, None))
+    for text, region in zip(quote.parts or [quote.text], best):
+        if region is None:
+            judged.append(JudgedPart(text, None))
             continue
-        transcript = index.transcript(cand.recording)
-        judged.append((text, cand, _judge(text, cand, transcript, samples_for, scorers, options)))
+        transcript = index.transcript(region.recording)
+        judged.append(JudgedPart(text, region, _judge(text, region, transcript, samples_for,
+                                                      scorers, options)))
     return judged
 
 
-def _fill_missing_parts(quote, best, index, options) -> list:
+def _fill_missing_parts(quote: Quote, best: list[Region | None], index: WordIndex,
+                        options: VerifyOptions) -> list[Region | None]:
     """Look again, with a lower floor, for ellipsis parts not found, beside the found ones."""
     parts = quote.parts or [quote.text]
-    for i, cand in enumerate(best):
-        if cand is not None:
+    for i, region in enumerate(best):
+        if region is not None:
             continue
         before = next((c for c in reversed(best[:i]) if c is not None), None)
         after = next((c for c in best[i + 1:] if c is not None), None)
@@ -195,13 +261,15 @@ def _fill_missing_parts(quote, best, index, options) -> list:
         docs = [n for n, d in enumerate(index.docs) if d.transcript.recording == anchor.recording]
         lo = before.end_s if before else anchor.start_s - options.near_s
         hi = after.start_s if after else anchor.end_s + options.near_s
-        near = [c for c in index.locate_text(parts[i], i, docs, top_k=5, min_score=options.weak_score)
+        near = [c for c in index.locate_text(parts[i], i, docs, top_k=options.part_regions,
+                                             min_score=options.weak_score)
                 if lo - 0.5 <= c.start_s and c.end_s <= hi + 0.5]
         best[i] = near[0] if near else None
     return best
 
 
-def _second_chance(quote, index, samples_for, scorers, options) -> QuoteCheck:
+def _second_chance(quote: Quote, index: WordIndex, samples_for, scorers,
+                   options: VerifyOptions) -> QuoteCheck:
     """A quote the transcript barely matches: found only if the audio confirms it. When it
     does not, the reason names the closest region, so a person can still listen there."""
     weak = index.locate(quote, min_score=options.weak_score)
@@ -209,7 +277,7 @@ def _second_chance(quote, index, samples_for, scorers, options) -> QuoteCheck:
     if all(weak):
         best = [c[0] for c in weak]
         check = _join(quote, _judge_parts(quote, best, index, samples_for, scorers, options), index)
-        if check.verdict in CONFIRMED:
+        if check.verdict.confirms:
             check.reasons.append("the transcript barely matched here, but the audio confirms "
                                  "every word")
             return check
@@ -217,55 +285,51 @@ def _second_chance(quote, index, samples_for, scorers, options) -> QuoteCheck:
                    f' (heard "{check.heard_text}"), was judged on the audio and does not confirm it')
     elif any(weak):
         reason += "; some of its parts match a region weakly, the others nowhere"
-    return QuoteCheck(quote=quote, verdict="not_found", confidence=_not_found_confidence(),
+    return QuoteCheck(quote=quote, verdict=Verdict.NOT_FOUND, confidence=options.not_found_confidence,
                       reasons=[reason])
 
 
-def _not_found_confidence() -> float:
-    """How sure ``not_found`` is: the recogniser may have missed speech entirely."""
-    return 0.7
-
-
-def _judge(text: str, cand: Candidate, transcript: Transcript, samples_for, scorers, options):
-    """Cut the audio around a candidate region once and adjudicate the part on it."""
+def _judge(text: str, region: Region, transcript: Transcript, samples_for, scorers,
+           options: VerifyOptions) -> Judgement:
+    """Cut the audio around a located region once and adjudicate the part on it."""
     samples = samples_for(transcript.recording)
-    window, start = cut_window(samples, cand.start_s, cand.end_s, options.adjudicate)
+    window, start = cut_window(samples, region.start_s, region.end_s, options.adjudicate)
     heard = heard_words_between(transcript, start, start + len(window) / SAMPLE_RATE)
     return adjudicate(text, heard, window, start, list(scorers), options.adjudicate,
-                      span=(cand.start_s, cand.end_s))
+                      span=(region.start_s, region.end_s))
 
 
-def _join(quote: Quote, judged: list, index: WordIndex) -> QuoteCheck:
+def _join(quote: Quote, judged: list[JudgedPart], index: WordIndex) -> QuoteCheck:
     """One QuoteCheck from the judged parts of a quote."""
-    located = [(t, c, j) for t, c, j in judged if c is not None]
-    first, last = located[0][1], located[-1][1]
-    verdict = max((j.verdict for _, _, j in located), key=SEVERITY.__getitem__)
-    doubt = max(j.doubt for _, _, j in located)
+    located = [p for p in judged if p.region is not None]
+    first, last = located[0].region, located[-1].region
+    verdict = Verdict.worst(*(p.judgement.verdict for p in located))
+    doubt = max(p.judgement.doubt for p in located)
     reasons, differences = [], []
     if len(located) < len(judged):
-        missing = [i + 1 for i, (_, c, _) in enumerate(judged) if c is None]
-        verdict = max(verdict, "unverifiable", key=SEVERITY.__getitem__)
+        missing = [i + 1 for i, p in enumerate(judged) if p.region is None]
+        verdict = Verdict.worst(verdict, Verdict.UNVERIFIABLE)
         doubt = max(doubt, 1.0)
         reasons.append(f"part {', '.join(map(str, missing))} of the quote was not found")
     multi = len(judged) > 1
-    for n, (_, _, j) in enumerate(located, 1):
+    for n, p in enumerate(located, 1):
         prefix = f"part {n}: " if multi else ""
-        differences += [prefix + d for d in j.differences]
+        differences += [prefix + d for d in p.judgement.differences]
     transcript = index.transcript(first.recording)
     check = QuoteCheck(
         quote=quote,
         verdict=verdict,
-        confidence=round(min(j.confidence for _, _, j in located), 3),
+        confidence=round(min(p.judgement.confidence for p in located), 3),
         recording=first.recording,
-        start_s=round(_edge(located[0][2], first.start_s, "start"), 3),
-        end_s=round(_edge(located[-1][2], last.end_s, "end"), 3),
-        heard_text=" / ".join(j.heard_text for _, _, j in located),
+        start_s=round(_edge(located[0].judgement, first.start_s, "start"), 3),
+        end_s=round(_edge(located[-1].judgement, last.end_s, "end"), 3),
+        heard_text=" / ".join(p.judgement.heard_text for p in located),
         differences=differences,
         context_before=first.context_before,
         context_after=last.context_after,
         reasons=reasons,
         words=_quote_words(quote.quote_id, located),
-        doubtful_spans=sum(t.outcome == "doubtful" for _, _, j in located for t in j.spans),
+        doubtful_spans=sum(t.outcome is SpanOutcome.DOUBTFUL for p in located for t in p.judgement.spans),
         doubt=doubt,
     )
     _add_speaker(check, transcript)
@@ -274,21 +338,21 @@ def _join(quote: Quote, judged: list, index: WordIndex) -> QuoteCheck:
     return check
 
 
-def _edge(judgement, fallback: float, side: str) -> float:
+def _edge(judgement: Judgement, fallback: float, side: str) -> float:
     """Where the quote starts (or ends) in the audio: the forced-aligned time of its first
     (or last) word the audio holds, else the recogniser's time."""
-    held = [w for w in judgement.words if w.status in ("match", "form") and w.end > w.start]
+    held = [w for w in judgement.words if w.status.held and w.end > w.start]
     if not held:
         return fallback
     return held[0].start if side == "start" else held[-1].end
 
 
-def _quote_words(quote_id: str, located: list) -> list[QuoteWord]:
+def _quote_words(quote_id: str, located: list[JudgedPart]) -> list[QuoteWord]:
     """quote_words.csv rows: every word of every located part, numbered through the quote."""
     rows, n = [], 0
-    for _, _, j in located:
-        for w in j.words:
-            quoted = w.status != "missing"
+    for p in located:
+        for w in p.judgement.words:
+            quoted = w.status is not WordStatus.MISSING
             rows.append(QuoteWord(
                 quote_id=quote_id,
                 word_index=n if quoted else max(n - 1, 0),
@@ -297,7 +361,7 @@ def _quote_words(quote_id: str, located: list) -> list[QuoteWord]:
                 start_s=round(w.start, 3) if w.end > w.start else None,
                 end_s=round(w.end, 3) if w.end > w.start else None,
                 probability=round(w.probability, 4) if quoted else None,
-                heard=w.heard if w.status in ("changed", "form") else "",
+                heard=w.heard if w.status in (WordStatus.CHANGED, WordStatus.FORM) else "",
             ))
             n += quoted
     return rows
@@ -321,18 +385,19 @@ def _add_speaker(check: QuoteCheck, transcript: Transcript) -> None:
         check.attribution_ok = False
 
 
-def _add_splice(check: QuoteCheck, located: list, index: WordIndex) -> None:
+def _add_splice(check: QuoteCheck, located: list[JudgedPart], index: WordIndex) -> None:
     """Gaps between the parts of a quote, and between the transmissions a part runs
     across: seconds, words left out, out-of-order parts."""
     gaps, omitted = [], []
-    for (_, a, _), (_, b, _) in zip(located, located[1:]):
+    regions = [p.region for p in located]
+    for a, b in zip(regions, regions[1:]):
         if a.recording != b.recording:
             check.reasons.append(f"the quote's parts come from two recordings: {a.recording}, "
                                  f"{b.recording}")
             continue
         if b.word_start < a.word_end:
             check.reasons.append("the quote's parts are out of order in the audio")
-            check.verdict = max(check.verdict, "unverifiable", key=SEVERITY.__getitem__)
+            check.verdict = Verdict.worst(check.verdict, Verdict.UNVERIFIABLE)
             check.doubt = max(check.doubt, 1.0)
             continue
         words = index.transcript(a.recording).words[a.word_end:b.word_start]
@@ -342,22 +407,23 @@ def _add_splice(check: QuoteCheck, located: list, index: WordIndex) -> None:
         check.omitted_text = " … ".join(o for o in omitted if o)
         if check.omitted_text:
             check.reasons.append(f"an ellipsis leaves out: {check.omitted_text}")
-    across = [g for _, c, _ in located for g in c.transmission_gaps]
+    across = [g for c in regions for g in c.transmission_gaps]
     if across:
         pauses = ", ".join(f"{g:.2f} s" for g in across)
         check.reasons.append(f"the quote runs across more than one transmission ({len(across) + 1}; "
                              f"paused between them: {pauses})")
-    elif len({c.segment_ids for _, c, _ in located}) > 1:
+    elif len({c.segment_ids for c in regions}) > 1:
         check.reasons.append("the quote's parts come from more than one transmission")
     if gaps or across:
         check.splice_gap_s = round(sum(gaps) + sum(across), 3)
 
 
-def _add_listen_span(check: QuoteCheck, located: list) -> None:
+def _add_listen_span(check: QuoteCheck, located: list[JudgedPart]) -> None:
     """For doubtful verdicts: the span a person should replay."""
-    if check.verdict not in ("unverifiable", "misquote"):
+    if check.verdict not in (Verdict.UNVERIFIABLE, Verdict.MISQUOTE):
         return
-    spans = [(j.listen_start, j.listen_end) for _, _, j in located if j.listen_end > j.listen_start]
+    spans = [(p.judgement.listen_start, p.judgement.listen_end) for p in located
+             if p.judgement.listen_end > p.judgement.listen_start]
     if spans:
         check.listen_start_s = round(min(s for s, _ in spans), 3)
         check.listen_end_s = round(max(e for _, e in spans), 3)
@@ -394,7 +460,8 @@ def _overlap_share(a: QuoteCheck, b: QuoteCheck) -> float:
     return overlap / shorter if shorter > 0 else 0.0
 
 
-def compare_line_versions(checks: Sequence[QuoteCheck], samples_for, scorer, options) -> None:
+def compare_line_versions(checks: Sequence[QuoteCheck], samples_for: Callable[[str], np.ndarray],
+                          scorer: TextScorer, options: VerifyOptions) -> None:
     """Where quotes of one line differ in words, let the audio rank the versions.
 
     Each version is scored on the line's audio by mean log-probability per token; the
@@ -413,7 +480,7 @@ def compare_line_versions(checks: Sequence[QuoteCheck], samples_for, scorer, opt
         best = max(scores)
         for text, score in zip(texts, scores):
             for c in versions[text]:
-                _apply_version_score(c, score, best, len(texts), options.version_margin)
+                _apply_version_score(c, best - score, len(texts), options)
 
 
 def _lines(checks: Iterable[QuoteCheck]) -> dict[str, list[QuoteCheck]]:
@@ -442,16 +509,17 @@ def _plain(text: str) -> str:
     return " ".join(textmod.split_words(text)).lower()
 
 
-def _apply_version_score(c: QuoteCheck, score: float, best: float, n: int, margin: float) -> None:
-    behind = best - score
+def _apply_version_score(c: QuoteCheck, behind: float, n: int, options: VerifyOptions) -> None:
+    """Say how a version fared among the ``n`` of its line (``behind`` the best, in nats per
+    token); one that loses by more than ``version_margin`` is no longer confirmed."""
     if behind <= 0:
         c.reasons.append(f"of {n} versions of this line, the audio favours this one")
         return
     c.reasons.append(f"of {n} versions of this line, the audio favours another "
                      f"(by {behind:.2f} nats per token)")
-    if behind > margin and c.verdict in ("verbatim", "minor"):
-        c.verdict = "unverifiable"
-        c.confidence = round(min(c.confidence, 0.5), 3)
+    if behind > options.version_margin and c.verdict.confirms:
+        c.verdict = Verdict.UNVERIFIABLE
+        c.confidence = round(min(c.confidence, options.version_loss_confidence), 3)
         c.doubt = max(c.doubt, 1.0 + behind)
         c.reasons.append("a version the audio favours differs: not confirmed as verbatim")
 
@@ -461,9 +529,78 @@ def heard_words_between(transcript: Transcript, start: float, end: float) -> lis
     return [w for w in transcript.words if w.end > start and w.start < end]
 
 
-def load_scorers(options: VerifyOptions) -> list:
-    """The judge and, if any, the witness, each loaded once."""
+def load_scorers(options: VerifyOptions) -> list[TextScorer]:
+    """The judge and, if any, the witness, each loaded once.
+
+    Raises:
+        VerifyError: A model cannot be loaded (an unknown name, a missing weight package).
+    """
+    from pipeline.models import ModelError
     from pipeline.scoring import Scorer
 
     names = [options.judge_model] + ([options.witness_model] if options.witness_model else [])
-    return [Scorer.load(name) for name in dict.fromkeys(names)]
+    scorers = []
+    for name in dict.fromkeys(names):
+        try:
+            scorers.append(Scorer.load(name))
+        except ModelError as e:
+            raise VerifyError(f"cannot load the judging model {name!r}: {e}") from e
+    return scorers
+
+
+def load_quote_files(quote_paths: Iterable[str | Path]) -> list[Quote]:
+    """The quotes of articles and quotes tables (see :func:`pipeline.quotes.load_quotes`).
+
+    Raises:
+        VerifyError: A path does not exist, or a file cannot be read as quotes.
+    """
+    from pipeline.quotes import load_quotes
+
+    try:
+        return load_quotes(quote_paths)
+    except DispatchError:
+        raise
+    except (OSError, ValueError) as e:
+        raise VerifyError(f"cannot read quotes: {e}") from e
+
+
+def verify_paths(quote_paths: Iterable[str | Path], paths: Iterable[str | Path],
+                 out_dir: str | Path, options: VerifyOptions, transcribe: TranscribeOptions, *,
+                 jobs: int = 1, threads: int = 0, speakers=None, progress: bool = True) -> VerifyRun:
+    """Check the quotes of articles and quotes tables against recordings, end to end.
+
+    Reads the quotes, transcribes what the workspace in ``out_dir`` lacks (writing
+    segments.csv and words.csv, labelling speakers unless ``speakers`` is None), locates
+    and judges every quote, and writes quotes.csv and quote_words.csv into ``out_dir``.
+
+    Args:
+        quote_paths: Articles (.txt .md .html), quotes tables (.csv .json), or folders.
+        paths: Recordings, or folders of them.
+        out_dir: The output folder (it holds the workspace).
+        options: How quotes are located and judged.
+        transcribe: How recordings are transcribed.
+        jobs: Worker processes for transcription.
+        threads: CPU threads per worker (0: automatic).
+        speakers: Speaker settings passed on to :func:`pipeline.batch.transcribe_paths`
+            (None: no speaker labels).
+        progress: Show progress bars on stderr.
+
+    Returns:
+        The batch summary, the verdicts, and the tables written.
+
+    Raises:
+        VerifyError: The quotes cannot be read, or a judging model cannot be loaded.
+    """
+    from pipeline import export
+    from pipeline.batch import AudioCache, transcribe_paths
+
+    quotes = load_quote_files(quote_paths)
+    cache = AudioCache()
+    summary = transcribe_paths(paths, transcribe, out_dir, jobs=jobs, threads=threads,
+                               speakers=speakers, progress=progress, samples_for=cache)
+    checks = verify_quotes(quotes, summary.transcripts, cache, load_scorers(options), options,
+                           progress=progress)
+    out = Path(out_dir)
+    written = [export.write_table(export.quotes_frame(checks), out / "quotes.csv"),
+               export.write_table(export.quote_words_frame(checks), out / "quote_words.csv")]
+    return VerifyRun(summary, checks, written)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.align import ADDED, FORM, MISSING, align
+from pipeline.align import align
 from pipeline.locate import WordIndex
-from pipeline.records import Quote, Segment, Transcript, Word
+from pipeline.records import Quote, Segment, Transcript, Word, WordStatus
 from pipeline.text import normalize, tokens_from_words
 
 CHATTER = [
@@ -130,31 +130,31 @@ def test_recording_restricts_the_search():
 ALIGN_CASES = [
     # (quote, heard, expected (op, quote words, heard words))
     ("we're not sending", "we are not sending",
-     [(FORM, ["we're"], ["we", "are"]), ("match", ["not"], ["not"]),
+     [(WordStatus.FORM, ["we're"], ["we", "are"]), ("match", ["not"], ["not"]),
       ("match", ["sending"], ["sending"])]),
     ("clear out now", "clear uh out now",
-     [("match", ["clear"], ["clear"]), (FORM, [], ["uh"]), ("match", ["out"], ["out"]),
+     [("match", ["clear"], ["clear"]), (WordStatus.FORM, [], ["uh"]), ("match", ["out"], ["out"]),
       ("match", ["now"], ["now"])]),
     ("ten four copy", "10-4 copy",
      [("match", ["10"], ["10"]), ("match", ["4"], ["4"]), ("match", ["copy"], ["copy"])]),
     ("all units clear out from there", "all units clear from there",
      [("match", ["all"], ["all"]), ("match", ["units"], ["units"]),
-      ("match", ["clear"], ["clear"]), (ADDED, ["out"], []), ("match", ["from"], ["from"]),
+      ("match", ["clear"], ["clear"]), (WordStatus.ADDED, ["out"], []), ("match", ["from"], ["from"]),
       ("match", ["there"], ["there"])]),
     ("all units clear from there", "all units clear right out from there",
      [("match", ["all"], ["all"]), ("match", ["units"], ["units"]),
-      ("match", ["clear"], ["clear"]), (MISSING, [], ["right"]), (MISSING, [], ["out"]),
+      ("match", ["clear"], ["clear"]), (WordStatus.MISSING, [], ["right"]), (WordStatus.MISSING, [], ["out"]),
       ("match", ["from"], ["from"]), ("match", ["there"], ["there"])]),
     ("the chief of patrol", "the cheif of patrol",
      [("match", ["the"], ["the"]), ("changed", ["chief"], ["cheif"]),
       ("match", ["of"], ["of"]), ("match", ["patrol"], ["patrol"])]),
     ("we are not sending", "we're not sending",
-     [(FORM, ["we", "are"], ["we're"]), ("match", ["not"], ["not"]),
+     [(WordStatus.FORM, ["we", "are"], ["we're"]), ("match", ["not"], ["not"]),
       ("match", ["sending"], ["sending"])]),
     ("any body there", "anybody there",
-     [(FORM, ["any", "body"], ["anybody"]), ("match", ["there"], ["there"])]),
+     [(WordStatus.FORM, ["any", "body"], ["anybody"]), ("match", ["there"], ["there"])]),
     ("anybody there", "any body there",
-     [(FORM, ["anybody"], ["any", "body"]), ("match", ["there"], ["there"])]),
+     [(WordStatus.FORM, ["anybody"], ["any", "body"]), ("match", ["there"], ["there"])]),
 ]
 
 
@@ -170,12 +170,12 @@ def test_align_ops(quote, heard, expected):
 def test_align_reports_unheard_quote_words_at_the_ends():
     q = normalize("he said that all units clear out")
     score, ops = align(q, normalize("copy all units clear out"))
-    assert [op.op for op in ops[:3]] == [ADDED, ADDED, ADDED]
+    assert [op.op for op in ops[:3]] == [WordStatus.ADDED] * 3
     assert 0.5 < score < 1.0
 
 
 SPELLED = [
-    # transmissions where spelled numbers join (or not) across the edges of a window
+    # transmissions where spelled numbers join (or not) across the edges of a stretch
     "unit twenty five respond to the two hundred block ten four",
     "twenty-five hundred copy fifty one hundred uh thirty three and one two",
     "copy 10-4 twenty twenty five two-hundred, ... nine one one",
@@ -183,8 +183,8 @@ SPELLED = [
 
 
 @pytest.mark.parametrize("heard", SPELLED)
-def test_windows_are_their_words_normalised(heard):
-    # the index slices most windows from words normalised once; every window must be
+def test_stretches_are_their_words_normalised(heard):
+    # the index slices most stretches from words normalised once; every stretch must be
     # what normalising its own words gives, as spelled numbers join only inside it
     t = transcript("call.wav", CHATTER[:1] + [heard])
     index = WordIndex([t])
@@ -192,11 +192,11 @@ def test_windows_are_their_words_normalised(heard):
     for lo in range(len(words)):
         for hi in range(lo + 1, len(words) + 1):
             want = tokens_from_words(words[lo:hi], start=lo)
-            window = index._window(index.docs[0], lo, hi)
-            assert window.heard.texts == [x.text for x in want]
+            stretch = index._stretch(index.docs[0], lo, hi)
+            assert stretch.heard.texts == [x.text for x in want]
             for a in range(len(want)):
-                assert window.cut(words, a, len(want)) == want[a:]
-                assert window.cut(words, 0, a + 1) == want[:a + 1]
+                assert stretch.cut(words, a, len(want)) == want[a:]
+                assert stretch.cut(words, 0, a + 1) == want[:a + 1]
 
 
 @pytest.mark.parametrize("quote,heard,similar", [

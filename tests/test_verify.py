@@ -31,13 +31,16 @@ def transcript(recording="chan.mp3"):
 
 
 def fake_adjudicate(verdict="verbatim", doubt=None):
+    """A stub judge: every part gets ``verdict`` (or, where it is a dict, the verdict of the
+    part's text), its words shared evenly over the located span."""
     def judge(text, heard, window, start, scorers, options, span=None):
         lo, hi = span  # the located span, shared evenly among the quote's words
         quoted = text.split()
         step = (hi - lo) / len(quoted)
         words = [WordJudgement(w, i, "match", w, lo + i * step, lo + (i + 1) * step, 0.9, True)
                  for i, w in enumerate(quoted)]
-        return Judgement(verdict=verdict, confidence=0.9, words=words,
+        said = verdict.get(text, "verbatim") if isinstance(verdict, dict) else verdict
+        return Judgement(verdict=said, confidence=0.9, words=words,
                          heard_text=" ".join(w.word for w in heard),
                          listen_start=start, listen_end=start + 1,
                          doubt=(doubt or {}).get(text, 0.0))
@@ -113,10 +116,18 @@ def test_quote_inside_one_transmission_has_no_gap(run):
     assert c.splice_gap_s is None and not any("transmission" in r for r in c.reasons)
 
 
-def test_worst_part_wins(run):
-    q = Quote("q1", "a.txt", "x", parts=["Younger male Hispanic, wearing all black",
-                                         "wanted for the hit-and-run."])
+@pytest.mark.parametrize("first,second,worst", [
+    ("verbatim", "misquote", "misquote"),
+    ("misquote", "minor", "misquote"),
+    ("unverifiable", "minor", "unverifiable"),
+    ("misquote", "unverifiable", "misquote"),
+    ("verbatim", "minor", "minor"),
+])
+def test_worst_part_wins(run, first, second, worst):
+    parts = ["Younger male Hispanic, wearing all black", "wanted for the hit-and-run."]
+    q = Quote("q1", "a.txt", "x", parts=parts)
     assert run([q], verdict="misquote")[0].verdict == "misquote"
+    assert run([q], verdict=dict(zip(parts, (first, second))))[0].verdict == worst
 
 
 def test_versions_of_one_line_share_a_line_id_and_the_loser_is_not_verbatim(run):
@@ -248,3 +259,60 @@ def test_more_undecided_stretches_rank_before_a_stronger_lean():
     checks[2].verdict = "verbatim"
     verify.rank_for_review(checks)
     assert [c.review_rank for c in checks] == [2, 1, None]
+
+
+def test_verify_paths_transcribes_checks_and_writes_the_tables(monkeypatch, tmp_path):
+    """The workflow of ``dispatch verify``, its stages stubbed: the quotes are read before
+    transcribing, and quotes.csv and quote_words.csv hold the verdicts as text."""
+    import csv
+
+    from pipeline import batch
+    from pipeline.batch import BatchSummary
+
+    calls = []
+
+    def transcribe_paths(paths, options, out_dir, **kwargs):
+        calls.append((list(paths), options, out_dir, kwargs))
+        return BatchSummary(transcripts=[transcript()])
+
+    samples = np.zeros(16000 * 60, dtype=np.float32)
+    monkeypatch.setattr(batch, "transcribe_paths", transcribe_paths)
+    monkeypatch.setattr(batch, "AudioCache", lambda: (lambda recording: samples))
+    monkeypatch.setattr(verify, "load_scorers", lambda options: [object()])
+    monkeypatch.setattr(verify, "adjudicate", fake_adjudicate("minor"))
+    monkeypatch.setattr(verify, "compare_versions", lambda texts, window, scorer: [0.0] * len(texts))
+    quotes = tmp_path / "q.csv"
+    quotes.write_text("quote_id,source,text\nq1,memo,we're trying to clear out\n"
+                      "q2,memo,the department is aware of an incident\n")
+    out = tmp_path / "out"
+    run = verify.verify_paths([quotes], ["chan.mp3"], out, verify.VerifyOptions(), "transcribe-options",
+                              jobs=2, speakers="speaker-settings", progress=False)
+    [(paths, options, out_dir, kwargs)] = calls
+    assert (paths, options, out_dir) == (["chan.mp3"], "transcribe-options", out)
+    assert kwargs["jobs"] == 2 and kwargs["speakers"] == "speaker-settings"
+    assert run.paths == [out / "quotes.csv", out / "quote_words.csv"]
+    assert [c.verdict for c in run.checks] == ["minor", "not_found"]
+    rows = list(csv.DictReader(open(out / "quotes.csv", encoding="utf-8")))
+    assert [r["verdict"] for r in rows] == ["minor", "not_found"]
+    words = list(csv.DictReader(open(out / "quote_words.csv", encoding="utf-8")))
+    assert {w["status"] for w in words} == {"match"}
+
+
+def test_unreadable_quotes_are_a_library_error(tmp_path):
+    from pipeline.errors import DispatchError
+
+    with pytest.raises(DispatchError, match="cannot read quotes"):
+        verify.load_quote_files([tmp_path / "missing.csv"])
+
+
+def test_a_judging_model_that_cannot_load_is_a_library_error(monkeypatch):
+    from pipeline.errors import DispatchError
+    from pipeline.models import ModelError
+    from pipeline.scoring import Scorer
+
+    def load(name):
+        raise ModelError(f"no model called {name}")
+
+    monkeypatch.setattr(Scorer, "load", staticmethod(load))
+    with pytest.raises(DispatchError, match="typo"):
+        verify.load_scorers(verify.VerifyOptions(judge_model="typo"))

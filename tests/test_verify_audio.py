@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # real models: tiny.en transcribes, base and tiny.en judge
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "audio_samples"
 RECORDINGS = [SAMPLES / "dispatch-channel.mp3", SAMPLES / "routine-traffic.mp3"]
