@@ -66,6 +66,16 @@ def library_errors() -> Iterator[None]:
         raise click.ClickException(str(e)) from e
 
 
+@contextlib.contextmanager
+def writing(out_dir: str) -> Iterator[None]:
+    """Be the one process writing ``out_dir``; its write failures become one-line messages."""
+    from pipeline.files import output_errors
+    from pipeline.workspace import locked
+
+    with library_errors(), locked(out_dir), output_errors(out_dir):
+        yield
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dispatch")
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
@@ -157,7 +167,7 @@ def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no
 
     options = _options(model, engine, beam_size, prompt, vocab, no_pack)
     speakers = _speaker_settings(no_speakers, num_speakers, speaker_names)
-    with library_errors():
+    with writing(out_dir):
         summary = transcribe_paths(paths, options, out_dir, jobs=jobs, threads=threads,
                                    speakers=speakers, progress=not quiet)
     _print_summary(summary)
@@ -183,10 +193,11 @@ def _speaker_settings(no_speakers, num_speakers, speaker_names):
 @click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True,
               type=click.Path(file_okay=False), help="Output folder holding the workspace.")
 def export_cmd(table, fmt, out_dir):
-    """Re-export transcripts from the workspace.
+    """Re-export the transcripts of the last run from the workspace.
 
-    SRT and VTT write one subtitle file per recording (segments only); RTTM
-    writes the speaker turns of the last labelled batch.
+    The tables hold the recordings the last finished `dispatch transcribe` (or
+    `verify`) was given, each once. SRT and VTT write one subtitle file per
+    recording (segments only); RTTM writes the speaker turns of the last labelled batch.
 
     \b
     Example:
@@ -195,37 +206,53 @@ def export_cmd(table, fmt, out_dir):
         dispatch export speakers --format rttm
     """
     from pipeline import export
+    from pipeline.files import atomic_path
     from pipeline.workspace import FILENAME, Workspace
 
     if not (Path(out_dir) / FILENAME).exists():
         raise click.ClickException(f"no workspace in {out_dir}/: run `dispatch transcribe` first")
     if (table == "speakers") != (fmt == SPEAKER_FORMAT):
         raise click.ClickException("speakers are exported as rttm, and rttm holds speakers only")
-    with Workspace(out_dir) as workspace:
+    with writing(out_dir), Workspace(out_dir) as workspace:
+        _note_unfinished_run(workspace)
         transcripts = list(workspace.transcripts())
         if table == "speakers":
             _export_rttm(workspace, Path(out_dir) / "speakers.rttm")
             return
-    if fmt in ("srt", "vtt"):
-        if table != "segments":
-            raise click.ClickException(f"{fmt} files hold segments, not {table}")
-        for path in export.write_subtitles(transcripts, Path(out_dir) / fmt, fmt):
-            click.echo(f"wrote {path}")
-        return
-    frame = {"segments": export.segments_frame, "words": export.words_frame}[table](transcripts)
-    path = export.write_table(frame, Path(out_dir) / f"{table}.{fmt}", fmt)
+        if fmt in ("srt", "vtt"):
+            if table != "segments":
+                raise click.ClickException(f"{fmt} files hold segments, not {table}")
+            for path in export.write_subtitles(transcripts, Path(out_dir) / fmt, fmt):
+                click.echo(f"wrote {path}")
+            return
+        frame = {"segments": export.segments_frame, "words": export.words_frame}[table](transcripts)
+        path = Path(out_dir) / f"{table}.{fmt}"
+        with atomic_path(path) as tmp:
+            export.write_table(frame, tmp, fmt)
     click.echo(f"wrote {path} ({len(frame)} rows)")
 
 
+def _note_unfinished_run(workspace) -> None:
+    """Say so when the last run was stopped, so the export holds the run before it."""
+    runs, last = workspace.runs(), workspace.last_run()
+    if runs and runs[-1] != last:
+        shown = f"the run of {last.started} UTC" if last else "nothing"
+        click.echo(f"note: the last run (started {runs[-1].started} UTC) did not finish; "
+                   f"exporting {shown}. Run the same `dispatch transcribe` again to finish it.",
+                   err=True)
+
+
 def _export_rttm(workspace, path: Path) -> None:
+    from pipeline.files import atomic_path
     from pipeline.speakers import last_turns, to_rttm
 
     turns = last_turns(workspace)
     if not turns:
         raise click.ClickException("no speaker labels in the workspace: run `dispatch transcribe` "
                                    "without --no-speakers first")
-    path.write_text("".join(to_rttm(ts, Path(rec).stem) for rec, ts in turns.items()),
-                    encoding="utf-8")
+    with atomic_path(path) as tmp:
+        tmp.write_text("".join(to_rttm(ts, Path(rec).stem) for rec, ts in turns.items()),
+                       encoding="utf-8")
     click.echo(f"wrote {path} ({sum(len(ts) for ts in turns.values())} turns)")
 
 
@@ -252,7 +279,10 @@ def quotes(articles, output):
         found = load_quotes(articles)
     frame = export.safe_frame(export.quote_table_frame(quotes_to_rows(found)))
     if output:
-        frame.to_csv(output, index=False, encoding="utf-8")
+        from pipeline.files import atomic_path, output_errors
+
+        with library_errors(), output_errors(Path(output).parent), atomic_path(output) as tmp:
+            frame.to_csv(tmp, index=False, encoding="utf-8")
         click.echo(f"wrote {output} ({len(frame)} quotes)", err=True)
     else:
         click.echo(frame.to_csv(index=False), nl=False)
@@ -287,7 +317,7 @@ def verify(quote_paths, paths, judge_model, witness_model, model, engine, beam_s
     speakers = _speaker_settings(no_speakers, num_speakers, speaker_names)
     witness = None if witness_model.lower() == "none" else witness_model
     verify_options = VerifyOptions(judge_model=judge_model, witness_model=witness)
-    with library_errors():
+    with writing(out_dir):
         run = verify_paths(quote_paths, paths, out_dir, verify_options, options, jobs=jobs,
                            threads=threads, speakers=speakers, progress=not quiet)
     _print_summary(run.summary)
