@@ -26,12 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import audio
+from pipeline.files import atomic_path, output_errors
 from pipeline.records import Failure, Speaker, Transcript
 from pipeline.speakers import SpeakerOptions, SpeakerSettings, Voices, embed_voices, store_voices
 from pipeline.transcribe import TranscribeOptions, transcribe_file
-from pipeline.workspace import Workspace, file_sha256, transcript_key
+from pipeline.workspace import Workspace, file_sha256, locked, transcript_key
 
-__all__ = ["AudioCache", "BatchSummary", "find_recordings", "run_batch", "transcribe_paths"]
+__all__ = ["AudioCache", "BatchSummary", "find_recordings", "recording_name", "run_batch",
+           "transcribe_paths"]
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,8 @@ class BatchSummary:
     transcribed: int = 0
     """Recordings transcribed in this run."""
     cached: int = 0
-    """Recordings whose transcript was already in the workspace."""
+    """Recordings whose transcript was already in the workspace (made for these bytes under
+    any name, or earlier in this run for a file with the same bytes)."""
     seconds: float = 0.0
     """Wall-clock time of the run."""
     speakers: list[Speaker] = field(default_factory=list)
@@ -87,6 +90,7 @@ def find_recordings(paths: Iterable[str | Path]) -> list[str]:
 
     A file named directly is taken whatever its extension, so a broken file is
     reported rather than silently ignored; inside folders only audio extensions count.
+    Each file is named once, however it was spelled (:func:`recording_name`).
 
     Raises:
         FileNotFoundError: A path does not exist.
@@ -96,21 +100,40 @@ def find_recordings(paths: Iterable[str | Path]) -> list[str]:
         path = Path(given)
         if path.is_dir():
             found += sorted(
-                str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
+                recording_name(p) for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
             )
         elif path.is_file():
-            found.append(str(given))
+            found.append(recording_name(given))
         else:
             raise FileNotFoundError(f"no such file or folder: {given}")
     return list(dict.fromkeys(found))
 
 
-def plan(recordings: list[str], options: TranscribeOptions) -> list[Job]:
-    """Hash every recording and compute its workspace key."""
+def recording_name(path: str | Path) -> str:
+    """The one name of a recording file: relative to the current folder when under it,
+    else absolute; ``./calls/a.wav``, ``calls/a.wav`` and its absolute path are one name.
+
+    >>> import os
+    >>> recording_name("./calls/../calls/a.wav") == recording_name(os.path.abspath("calls/a.wav"))
+    True
+    """
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute, os.getcwd())
+    return absolute if relative == os.pardir or relative.startswith(os.pardir + os.sep) else relative
+
+
+def plan(recordings: list[str], options: TranscribeOptions) -> list[Job | Failure]:
+    """Hash every recording and compute its workspace key; a file that cannot be read
+    becomes a ``Failure``."""
     fingerprint = options.fingerprint()
-    jobs = []
+    jobs: list[Job | Failure] = []
     for rec in recordings:
-        sha = file_sha256(rec)
+        try:
+            sha = file_sha256(rec)
+        except OSError as e:
+            jobs.append(Failure(rec, f"cannot be read: {e.strerror or e}"))
+            continue
         jobs.append(Job(rec, sha, transcript_key(sha, options.model, options.engine, fingerprint)))
     return jobs
 
@@ -146,34 +169,63 @@ def run_batch(
             worker processes decode with ``audio.load_audio``.
 
     Returns:
-        A summary with every successful transcript and every failure.
+        A summary of this run: every recording it was given, once each, under the name
+        :func:`find_recordings` gives it, transcript or failure. A recording whose bytes
+        are already transcribed (under any name) is not transcribed again, nor is a second
+        file with the same bytes in one batch.
+
+    Raises:
+        pipeline.executors.ClusterError: The cluster's scheduler cannot be reached.
     """
     started = time.perf_counter()
     summary = BatchSummary()
-    todo = []
-    for job in plan(find_recordings(paths), options):
-        if workspace.get(job.key) is not None:
-            workspace.mark_done(job.recording, job.key)
-            summary.cached += 1
-        else:
-            todo.append(job)
+    recordings = find_recordings(paths)
+    run = workspace.begin_run(recordings)
+    todo, twins = _split_planned(plan(recordings, options), workspace, summary)
     for job, result in _run(todo, options, jobs, threads, progress, engine, speakers, samples_for):
         if isinstance(result, Failure):
-            log.warning("skipped %s: %s", result.recording, result.reason)
-            workspace.mark_failed(result)
+            _record_failure(workspace, result, twins[job.key])
             continue
         transcript, voices = result
         if voices is not None:
             store_voices(workspace, transcript, speakers, voices)
         workspace.put(job.key, transcript, options.fingerprint())
         summary.transcribed += 1
-    order = {rec: n for n, rec in enumerate(find_recordings(paths))}
-    summary.transcripts = sorted(
-        (t for t in workspace.transcripts() if t.recording in order), key=lambda t: order[t.recording]
-    )
-    summary.failures = [f for f in workspace.failures() if f.recording in order]
+        for twin in twins[job.key]:
+            workspace.mark_done(twin.recording, job.key)
+            summary.cached += 1
+    summary.transcripts = list(workspace.transcripts(run))
+    summary.failures = workspace.failures(run)
+    workspace.finish_run(run)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _split_planned(planned: list[Job | Failure], workspace: Workspace,
+                   summary: BatchSummary) -> tuple[list[Job], dict[str, list[Job]]]:
+    """Jobs to transcribe, and for each the later jobs with the same bytes (done with it);
+    recordings already transcribed are marked done, unreadable ones failed."""
+    todo: list[Job] = []
+    twins: dict[str, list[Job]] = {}
+    for job in planned:
+        if isinstance(job, Failure):
+            _record_failure(workspace, job, [])
+        elif workspace.has(job.key):
+            workspace.mark_done(job.recording, job.key)
+            summary.cached += 1
+        elif job.key in twins:
+            twins[job.key].append(job)
+        else:
+            twins[job.key] = []
+            todo.append(job)
+    return todo, twins
+
+
+def _record_failure(workspace: Workspace, failure: Failure, twins: list[Job]) -> None:
+    """Record a recording that failed, and the files with the same bytes, for the same reason."""
+    for f in [failure, *(Failure(t.recording, failure.reason) for t in twins)]:
+        log.warning("skipped %s: %s", f.recording, f.reason)
+        workspace.mark_failed(f)
 
 
 def transcribe_paths(
@@ -209,23 +261,27 @@ def transcribe_paths(
     Raises:
         FileNotFoundError: A path does not exist.
         ValueError: A trunk-recorder call file beside a recording cannot be read.
+        pipeline.workspace.WorkspaceLocked: Another process is writing ``out_dir``.
+        pipeline.files.OutputError: ``out_dir`` cannot be written (read-only, full).
         pipeline.errors.DispatchError: The model cannot be loaded.
     """
     from pipeline import export
     from pipeline.speakers import label_speakers
 
-    with Workspace(out_dir) as workspace:
-        summary = run_batch(paths, options, workspace, jobs=jobs, threads=threads,
-                            progress=progress, speakers=speakers.options if speakers else None,
-                            samples_for=samples_for)
-        if speakers is not None and summary.transcripts:
-            labels = label_speakers(summary.transcripts, workspace, speakers,
-                                    samples_for=samples_for)
-            summary.speakers = labels.speakers
-    summary.tables = [
-        export.write_table(export.segments_frame(summary.transcripts), Path(out_dir) / "segments.csv"),
-        export.write_table(export.words_frame(summary.transcripts), Path(out_dir) / "words.csv"),
-    ]
+    with locked(out_dir), output_errors(out_dir):
+        with Workspace(out_dir) as workspace:
+            summary = run_batch(paths, options, workspace, jobs=jobs, threads=threads,
+                                progress=progress, speakers=speakers.options if speakers else None,
+                                samples_for=samples_for)
+            if speakers is not None and summary.transcripts:
+                labels = label_speakers(summary.transcripts, workspace, speakers,
+                                        samples_for=samples_for)
+                summary.speakers = labels.speakers
+        frames = {"segments.csv": export.segments_frame, "words.csv": export.words_frame}
+        for name, frame in frames.items():
+            with atomic_path(Path(out_dir) / name) as tmp:
+                export.write_table(frame(summary.transcripts), tmp)
+            summary.tables.append(Path(out_dir) / name)
     return summary
 
 
