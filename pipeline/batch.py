@@ -17,15 +17,23 @@ quote windows from the samples decoded for transcription; worker processes of
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import audio
+from pipeline.executors import (
+    ClusterSpec,
+    DaskExecutor,
+    Executor,
+    InProcessExecutor,
+    PoolExecutor,
+    decode_shipped,
+)
 from pipeline.files import atomic_path, output_errors
 from pipeline.records import Failure, Speaker, Transcript
 from pipeline.speakers import SpeakerOptions, SpeakerSettings, Voices, embed_voices, store_voices
@@ -148,6 +156,7 @@ def run_batch(
     engine=None,
     speakers: SpeakerOptions | None = None,
     samples_for: AudioCache | None = None,
+    cluster: ClusterSpec | None = None,
 ) -> BatchSummary:
     """Transcribe every recording under ``paths`` that the workspace lacks.
 
@@ -167,6 +176,8 @@ def run_batch(
             this process (an ``AudioCache``, so a later stage, such as ``verify``
             cutting quote windows, reuses the samples instead of decoding again);
             worker processes decode with ``audio.load_audio``.
+        cluster: Run on this Dask cluster instead (``jobs`` is then ignored; an
+            ``engine`` given is sent to every worker, so it must pickle).
 
     Returns:
         A summary of this run: every recording it was given, once each, under the name
@@ -182,7 +193,8 @@ def run_batch(
     recordings = find_recordings(paths)
     run = workspace.begin_run(recordings)
     todo, twins = _split_planned(plan(recordings, options), workspace, summary)
-    for job, result in _run(todo, options, jobs, threads, progress, engine, speakers, samples_for):
+    for job, result in _run(todo, options, jobs, threads, progress, engine, speakers, samples_for,
+                            cluster):
         if isinstance(result, Failure):
             _record_failure(workspace, result, twins[job.key])
             continue
@@ -238,6 +250,7 @@ def transcribe_paths(
     speakers: SpeakerSettings | None = None,
     progress: bool = True,
     samples_for: AudioCache | None = None,
+    cluster: ClusterSpec | None = None,
 ) -> BatchSummary:
     """Transcribe recordings into ``out_dir``: the batch, its speakers, and the tables.
 
@@ -254,6 +267,7 @@ def transcribe_paths(
         speakers: Speaker options and renames; None skips speaker labelling.
         progress: Show a progress bar on stderr.
         samples_for: An ``AudioCache`` that keeps the samples decoded for a later stage.
+        cluster: Transcribe on this Dask cluster instead of this machine.
 
     Returns:
         The summary, with the batch's speakers and the tables written.
@@ -263,7 +277,7 @@ def transcribe_paths(
         ValueError: A trunk-recorder call file beside a recording cannot be read.
         pipeline.workspace.WorkspaceLocked: Another process is writing ``out_dir``.
         pipeline.files.OutputError: ``out_dir`` cannot be written (read-only, full).
-        pipeline.errors.DispatchError: The model cannot be loaded.
+        pipeline.errors.DispatchError: The model cannot be loaded, or the cluster reached.
     """
     from pipeline import export
     from pipeline.speakers import label_speakers
@@ -272,7 +286,7 @@ def transcribe_paths(
         with Workspace(out_dir) as workspace:
             summary = run_batch(paths, options, workspace, jobs=jobs, threads=threads,
                                 progress=progress, speakers=speakers.options if speakers else None,
-                                samples_for=samples_for)
+                                samples_for=samples_for, cluster=cluster)
             if speakers is not None and summary.transcripts:
                 labels = label_speakers(summary.transcripts, workspace, speakers,
                                         samples_for=samples_for)
@@ -286,31 +300,68 @@ def transcribe_paths(
 
 
 def _run(todo: list[Job], options, jobs: int, threads: int, progress: bool, engine,
-         speakers=None, samples_for=None) -> Iterator:
-    """Yield ``(job, (Transcript, Voices | None) | Failure)`` as recordings finish."""
+         speakers=None, samples_for=None, cluster: ClusterSpec | None = None) -> Iterator:
+    """Yield ``(job, (Transcript, Voices | None) | Failure)`` as recordings finish, in any order.
+
+    Keeps at most the executor's ``slots`` jobs submitted, so a batch of any size (its
+    shipped audio included) flows through; the bar shows done, failed and in flight.
+
+    Raises:
+        pipeline.errors.DispatchError: A worker cannot load the model, or the cluster is lost.
+    """
     from tqdm import tqdm
 
-    bar = tqdm(total=len(todo), unit="rec", desc="transcribing", disable=not progress or not todo)
-    parallel = engine is None and jobs > 1 and len(todo) > 1
-    if not parallel:
-        _init_worker(options, threads, engine, speakers, samples_for)
-        results = map(_work, todo)
-    else:
-        per_job_threads = threads or max(1, (os.cpu_count() or 1) // jobs)
-        pool = ProcessPoolExecutor(jobs, initializer=_init_worker,
-                                   initargs=(options, per_job_threads, None, speakers))
-        results = pool.map(_work, todo)
+    from pipeline.errors import DispatchError
+
+    if not todo:
+        return
+    executor = _executor(todo, options, jobs, threads, engine, speakers, samples_for, cluster)
+    bar = tqdm(total=len(todo), unit="rec", desc="transcribing", disable=not progress)
+    if executor.dashboard:
+        log.info("Dask dashboard: %s", executor.dashboard)
+        if progress:
+            bar.write(f"Dask dashboard: {executor.dashboard}")
+    waiting, in_flight, failed = iter(todo), 0, 0
     try:
-        for job, result in zip(todo, results):
+        while True:
+            for job in itertools.islice(waiting, max(0, executor.slots - in_flight)):
+                executor.submit(job)
+                in_flight += 1
+            if not in_flight:
+                break
+            job, result = executor.next_done()
+            in_flight -= 1
+            if isinstance(result, DispatchError):
+                raise result
+            if isinstance(result, Exception):
+                log.error("failed on %s", job.recording, exc_info=result)
+                result = Failure(job.recording, f"internal error while transcribing: {result!r}")
+            failed += isinstance(result, Failure)
+            bar.set_postfix(failed=failed, in_flight=in_flight, refresh=False)
             bar.update(1)
             yield job, result
     finally:
         bar.close()
-        if parallel:
-            pool.shutdown(cancel_futures=True)
+        executor.close()
+
+
+def _executor(todo: list[Job], options, jobs: int, threads: int, engine, speakers, samples_for,
+              cluster: ClusterSpec | None) -> Executor:
+    """Where the batch runs: on the cluster when one is given, else a process pool for
+    ``jobs > 1`` (and no engine given), else this process."""
+    if cluster is not None:
+        workers = cluster.local_workers
+        threads = threads or (max(1, (os.cpu_count() or 1) // workers) if workers else 0)
+        return DaskExecutor(_work, _init_worker, (options, threads, engine, speakers), cluster)
+    if engine is None and jobs > 1 and len(todo) > 1:
+        per_job_threads = threads or max(1, (os.cpu_count() or 1) // jobs)
+        return PoolExecutor(_work, _init_worker, (options, per_job_threads, None, speakers), jobs)
+    return InProcessExecutor(_work, _init_worker, (options, threads, engine, speakers, samples_for))
 
 
 _ENGINE = None
+_LOADED_FOR: tuple[str, str] | None = None
+"""The engine and model ``_ENGINE`` was loaded for (None when it was given)."""
 _OPTIONS: TranscribeOptions | None = None
 _SPEAKERS: SpeakerOptions | None = None
 _DECODE = None
@@ -322,19 +373,28 @@ def _init_worker(options: TranscribeOptions, threads: int, engine=None, speakers
     whether its recordings' voices are embedded, and how recordings are decoded."""
     from pipeline.engines import load_engine
 
-    global _ENGINE, _OPTIONS, _SPEAKERS, _DECODE
+    global _ENGINE, _LOADED_FOR, _OPTIONS, _SPEAKERS, _DECODE
     if engine is not None:
-        _ENGINE = engine
-    elif _ENGINE is None or (_ENGINE.name, _ENGINE.model) != (options.engine, options.model):
+        _ENGINE, _LOADED_FOR = engine, None
+    elif _LOADED_FOR != (options.engine, options.model):
         _ENGINE = load_engine(options.model, options.engine, threads=threads)
+        _LOADED_FOR = (options.engine, options.model)
     _OPTIONS, _SPEAKERS, _DECODE = options, speakers, samples_for
 
 
-def _work(job: Job) -> tuple[Transcript, Voices | None] | Failure:
+def _work(job: Job, data: bytes | None = None) -> tuple[Transcript, Voices | None] | Failure:
     """Decode and transcribe one recording (and embed its voices when speakers are
-    wanted); a bad file becomes a ``Failure``."""
+    wanted); a bad file becomes a ``Failure``, any other error is raised for the executor.
+
+    Args:
+        job: The recording.
+        data: Its bytes, when they were shipped to a worker that cannot read its path.
+    """
     try:
-        samples = (_DECODE or audio.load_audio)(job.recording)
+        if data is not None:
+            samples = decode_shipped(job.recording, data)
+        else:
+            samples = (_DECODE or audio.load_audio)(job.recording)
         transcript = transcribe_file(job.recording, samples, job.sha256, _ENGINE, _OPTIONS)
         voices = None
         if _SPEAKERS is not None and transcript.transmissions:
@@ -342,9 +402,6 @@ def _work(job: Job) -> tuple[Transcript, Voices | None] | Failure:
         return transcript, voices
     except audio.AudioError as e:
         return Failure(job.recording, str(e))
-    except Exception as e:  # one bad recording must not sink a batch of a thousand
-        log.exception("failed on %s", job.recording)
-        return Failure(job.recording, f"internal error while transcribing: {e!r}")
 
 
 class AudioCache:
