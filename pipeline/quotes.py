@@ -14,8 +14,18 @@ from an attributed one in the same paragraph, from that one. "she"/"he" is resol
 the last person named earlier in the paragraph. This is pattern matching, not parsing:
 it finds what news prose usually says and leaves the field empty otherwise.
 
-What it does not do: quotes without marks (block quotes, reported speech), or telling a
-spoken quote from a written statement.
+Articles are read as a reader reads them: a saved web page by its main text (trafilatura
+finds the headline, byline, date and body, leaving out navigation, "Most read" boxes,
+comments and footers), a ``.docx`` by its paragraphs, ``.txt``/``.md`` as they are. Only
+the body is searched for quotes; byline and date travel with each quote into the quotes
+table. Quotes tables are read back whether ``dispatch quotes`` or ``dispatch verify``
+wrote them; a folder is searched for articles and quotes tables only, never for the
+tool's other outputs.
+
+What it does not do: quotes without marks (block quotes, reported speech), telling a
+spoken quote from a written statement, reading PDFs (their text comes out in layout
+order, with running heads and hyphenation, so quotes would be cut wrongly), or fetching
+a page from the web.
 """
 
 from __future__ import annotations
@@ -23,13 +33,15 @@ from __future__ import annotations
 import codecs
 import csv
 import html
+import io
 import json
 import logging
 import os
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from pipeline.errors import DispatchError
@@ -41,15 +53,25 @@ log = logging.getLogger(__name__)
 OPENERS = {"\u201c": "\u201d", "\u201e": "\u201c\u201d", "\u00ab": "\u00bb", '"': '"',
            "\u201d": "\u201d", "\u2018": "\u2019"}
 """Opening marks and the marks that close them (Swedish ”…” and British ‘…’ included)."""
-ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+"""Saved web pages: read by their main text."""
+ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".docx") + HTML_SUFFIXES
 """Files read as articles."""
 TABLE_SUFFIXES = (".csv", ".json")
 """Files read as quote tables."""
-DOCUMENT_SUFFIXES = (".pdf", ".docx", ".doc", ".odt", ".rtf", ".pages", ".epub")
-"""Word-processor and PDF files: refused, since their text cannot be read reliably here."""
+DOCUMENT_SUFFIXES = (".pdf", ".doc", ".odt", ".rtf", ".pages", ".epub")
+"""PDF and word-processor files other than ``.docx``: refused, since their text cannot be
+read reliably here."""
 QUOTE_COLUMNS = ("quote_id", "source", "text", "attributed_to", "recording", "too_short",
-                 "start_char", "parts")
+                 "start_char", "parts", "article_author", "article_date")
 """Columns of the quotes CSV, in order; ``parts`` joins the parts with `` | ``."""
+TEXT_COLUMNS = ("text", "quote_text")
+"""Where a quotes table holds the quoted words: ``text`` (``dispatch quotes``), else
+``quote_text`` (``dispatch verify``'s quotes.csv)."""
+VERDICT_COLUMN = "verdict"
+"""The column that marks a table of checked quotes; its verdicts are not read back."""
+TRANSCRIPT_COLUMNS = ("segment_id", "word_id", "word_index")
+"""Columns of the transcript and word tables; a table holding one is not a quotes table."""
 PART_SEPARATOR = " | "
 """How ``parts`` are joined in a quotes table."""
 TOO_SHORT_WORDS = 2
@@ -111,7 +133,34 @@ class QuotesError(DispatchError, ValueError):
 
 
 class QuoteTableError(QuotesError):
-    """A quotes table that cannot be read: bad JSON, no ``text`` column, duplicate ids."""
+    """A quotes table that cannot be read: bad JSON, not a quotes table, duplicate ids."""
+
+
+@dataclass
+class Article:
+    """An article as a reader reads it: its main text and what the page says about it."""
+
+    text: str
+    """The body, paragraphs separated by newlines (headline, navigation, boxes, comments and
+    footer left out of a web page); quotes are taken from this text only."""
+    source: str
+    """The file it was read from."""
+    title: str = ""
+    """The headline, where the file names one."""
+    author: str = ""
+    """The byline, where the page names one (several authors joined by ``; ``)."""
+    date: str = ""
+    """The publication date as ``YYYY-MM-DD``, where the page states one."""
+
+
+@dataclass
+class ArticleQuote(Quote):
+    """A quote with the byline and date of the article it was taken from."""
+
+    article_author: str = ""
+    """The article's byline, or empty."""
+    article_date: str = ""
+    """The article's publication date (``YYYY-MM-DD``), or empty."""
 
 
 @dataclass
@@ -397,34 +446,138 @@ def article_text(raw: str, suffix: str) -> str:
 
 
 def read_article(path: str | Path, encoding: str | None = None) -> str:
-    """The plain text of an article file (:func:`article_text`), decoded with care.
-
-    UTF-8 (with or without a byte-order mark) and UTF-16 with a byte-order mark are read
-    as such; a file that is not UTF-8 is read as Windows-1252 (which covers Latin-1
-    text) with a logged warning, unless ``encoding`` names its encoding.
+    """The plain text of an article's body (see :func:`read_article_meta`).
 
     Args:
-        path: the article (``.txt .md .html`` or any text file).
+        path: the article (``.txt .md .html .docx`` or any text file).
         encoding: the file's encoding, when known (a Python codec name).
 
     Returns:
-        The article's plain text.
+        The text quotes are taken from.
 
     Raises:
-        QuotesError: a PDF or word-processor file, a binary file, or text that cannot
-            be decoded; the message names the file and what to do.
+        QuotesError: as :func:`read_article_meta`.
+    """
+    return read_article_meta(path, encoding).text
+
+
+def read_article_meta(path: str | Path, encoding: str | None = None) -> Article:
+    """An article file read as a reader reads it: body, headline, byline and date.
+
+    A saved web page is reduced to its main text by trafilatura (headline, byline and
+    date taken apart; navigation, "Most read" boxes, comments and footers left out); if it
+    finds none, the page's whole text is read instead, with a logged warning. A ``.docx``
+    is read by its paragraphs. Other files are text (:func:`article_text`): UTF-8 (with
+    or without a byte-order mark) and UTF-16 with a byte-order mark are read as such, a
+    web page in the charset it declares, anything else as Windows-1252 (which covers
+    Latin-1 text) with a logged warning, unless ``encoding`` names the encoding.
+
+    Args:
+        path: the article (``.txt .md .html .docx`` or any text file).
+        encoding: the file's encoding, when known (a Python codec name).
+
+    Returns:
+        The article; ``title``, ``author`` and ``date`` empty where the file does not say.
+
+    Raises:
+        QuotesError: a PDF or other document, a damaged ``.docx``, a binary file, or text
+            that cannot be decoded; the message names the file and what to do.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     data = path.read_bytes()
+    if suffix == ".docx":
+        return _docx_article(data, path)
     if suffix in DOCUMENT_SUFFIXES or data.startswith((b"%PDF-", b"PK\x03\x04")):
-        raise QuotesError(f"{path} is a {suffix[1:].upper() or 'PDF or Office'} document, not "
-                          f"text; save its text as .txt or .html and give that file instead")
-    return article_text(_decode(data, path, encoding), suffix)
+        kind = suffix[1:].upper() if suffix in DOCUMENT_SUFFIXES else (
+            "PDF" if data.startswith(b"%PDF-") else "zipped (Office)")
+        raise QuotesError(f"{path} is a {kind} document, not text; save its text as .txt, .html "
+                          f"or .docx and give that file instead")
+    if suffix in HTML_SUFFIXES:
+        return _html_article(_decode(data, path, encoding, _declared_charset(data)), path)
+    return Article(text=article_text(_decode(data, path, encoding), suffix), source=str(path))
 
 
-def _decode(data: bytes, path: Path, encoding: str | None) -> str:
-    """Bytes of a text file as text: the given encoding, else UTF-8, else Windows-1252."""
+def _plain_lines(text: str) -> str:
+    """Text cleaned (:func:`clean_text`), each line trimmed, blank lines dropped."""
+    return "\n".join(line.strip() for line in clean_text(text).splitlines() if line.strip())
+
+
+def _html_article(raw: str, path: Path) -> Article:
+    """A web page's main text, headline, byline and date (trafilatura).
+
+    Dates come from the page's own markup only: trafilatura's extensive search would take
+    a copyright year or any date in the text for the publication date.
+    """
+    import trafilatura
+    from trafilatura.settings import set_date_params
+
+    page = trafilatura.bare_extraction(
+        raw, with_metadata=True, include_comments=False, include_tables=True,
+        date_extraction_params=set_date_params(False))
+    title = _plain_lines(page.title or "") if page else ""
+    author = _plain_lines(page.author or "") if page else ""
+    date = _plain_lines(page.date or "") if page else ""
+    body = _plain_lines(page.text or "") if page else ""
+    if not body:
+        log.warning("%s: no main text found in the page; reading all of its text instead "
+                    "(navigation, boxes and footer included)", path)
+        body = article_text(raw, ".html")
+    else:
+        body = _without_headline(body, title)
+    return Article(text=body, source=str(path), title=title, author=author, date=date)
+
+
+def _without_headline(body: str, title: str) -> str:
+    """The body without its first line when that line is the headline."""
+    first, _, rest = body.partition("\n")
+    same = title and " ".join(first.split()).casefold() == " ".join(title.split()).casefold()
+    return rest if same else body
+
+
+def _docx_article(data: bytes, path: Path) -> Article:
+    """A Word document's paragraphs (python-docx); paragraphs styled Title or Subtitle are the
+    headline, not the body. Headers, footers, comments and text boxes are left out."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as e:
+        raise QuotesError(f"{path} is a damaged DOCX document, not text it can read ({e}); save "
+                          f"it again from the word processor, or save its text as .txt") from e
+    body, headings = [], []
+    for paragraph in document.paragraphs:
+        text = _plain_lines(paragraph.text.replace("\n", " "))
+        style = paragraph.style.name if paragraph.style is not None else ""
+        if text:
+            (headings if style in ("Title", "Subtitle") else body).append(text)
+    title = _plain_lines(document.core_properties.title or "") or (headings or [""])[0]
+    return Article(text="\n".join(body), source=str(path), title=title)
+
+
+_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def _declared_charset(data: bytes) -> str | None:
+    """The charset a web page declares in a ``<meta>`` tag near its top, if Python knows it.
+
+    Latin-1 and ASCII are read as Windows-1252, as browsers do (the curly quotes of such
+    pages are Windows-1252 bytes).
+    """
+    match = _CHARSET.search(data[:4096])
+    if not match:
+        return None
+    try:
+        codec = codecs.lookup(match[1].decode("ascii")).name
+    except LookupError:
+        return None
+    return "cp1252" if codec in ("iso8859-1", "ascii") else codec
+
+
+def _decode(data: bytes, path: Path, encoding: str | None, declared: str | None = None) -> str:
+    """Bytes of a text file as text: the given encoding, else UTF-8, else the encoding the file
+    declares, else Windows-1252."""
     if encoding:
         try:
             return data.decode(encoding)
@@ -433,11 +586,19 @@ def _decode(data: bytes, path: Path, encoding: str | None) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
     if b"\0" in data:
-        raise QuotesError(f"{path} is a binary file, not text; give articles as .txt, .md or .html")
+        raise QuotesError(f"{path} is a binary file, not text; give articles as .txt, .md, .html or .docx")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         utf8_error = e
+    if declared and declared not in ("utf-8", "cp1252"):
+        try:
+            text = data.decode(declared)
+        except UnicodeDecodeError:
+            pass
+        else:
+            log.info("%s is not UTF-8; read it as %s, the charset it declares", path, declared)
+            return text
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
@@ -445,39 +606,89 @@ def _decode(data: bytes, path: Path, encoding: str | None) -> str:
             f"{path} is not UTF-8 text (byte {utf8_error.start}: {utf8_error.reason}) nor "
             f"Windows-1252; name its encoding with --encoding, or save it as UTF-8"
         ) from utf8_error
-    log.warning("%s is not UTF-8 (byte %d); read it as Windows-1252 (Latin-1) text",
-                path, utf8_error.start)
+    if declared != "cp1252":
+        log.warning("%s is not UTF-8 (byte %d); read it as Windows-1252 (Latin-1) text",
+                    path, utf8_error.start)
     return text
 
 
+_GUARDED_STARTS = ("'=", "'+", "'-", "'@")
+"""How the tool's CSVs begin a cell it guarded against spreadsheet formulas."""
+
+
 def _cell(row: dict, column: str) -> str:
-    """One cell of a table row as clean, trimmed text."""
-    return clean_text(str(row.get(column) or "")).strip()
+    """One cell of a table row as clean, trimmed text, the formula guard taken off."""
+    value = row.get(column)
+    text = clean_text("" if value is None else str(value)).strip()
+    return text[1:] if text.startswith(_GUARDED_STARTS) else text
 
 
-def _row_to_quote(row: dict, n: int, table: Path, name: str) -> Quote:
-    """One table row as a Quote; parts and ``too_short`` recomputed from the text."""
-    text = _cell(row, "text")
+def is_quote_table(columns: Iterable[str]) -> bool:
+    """Whether a table with these columns holds quotes: a text column (``text`` or
+    ``quote_text``) and none of the transcript and word tables' columns.
+
+    >>> is_quote_table(["quote_id", "source", "quote_text", "attributed_to", "verdict"])
+    True
+    >>> is_quote_table(["recording", "segment_id", "start_s", "end_s", "speaker", "text"])
+    False
+    """
+    columns = set(columns)
+    return bool(columns & set(TEXT_COLUMNS)) and not columns & set(TRANSCRIPT_COLUMNS)
+
+
+def _row_to_quote(row: dict, n: int, table: Path, name: str, text_column: str,
+                  checked: bool) -> ArticleQuote:
+    """One table row as a quote; parts and ``too_short`` recomputed from the text. In a table
+    of checked quotes, ``recording`` says where a quote was found, not where to look."""
+    text = _cell(row, text_column)
     parts = split_parts(text)
     start = _cell(row, "start_char")
-    return Quote(
+    return ArticleQuote(
         quote_id=_cell(row, "quote_id") or f"{name}:{n}",
         source=_cell(row, "source") or str(table),
         text=text, parts=parts,
         start_char=int(float(start)) if start.lstrip("-").replace(".", "").isdigit() else -1,
         attributed_to=_cell(row, "attributed_to"),
-        recording=_cell(row, "recording"),
-        too_short=word_count(parts) <= TOO_SHORT_WORDS)
+        recording="" if checked else _cell(row, "recording"),
+        too_short=word_count(parts) <= TOO_SHORT_WORDS,
+        article_author=_cell(row, "article_author"),
+        article_date=_cell(row, "article_date"))
+
+
+def _table_rows(path: Path, encoding: str | None) -> tuple[list[str], list[dict]] | None:
+    """A CSV's or JSON file's columns and rows; None for JSON that is not a list of objects.
+
+    Raises:
+        QuoteTableError: the JSON is not valid.
+        QuotesError: the file cannot be decoded.
+    """
+    raw = _decode(path.read_bytes(), path, encoding)
+    if path.suffix.lower() != ".json":
+        reader = csv.DictReader(io.StringIO(raw, newline=""))
+        rows = list(reader)
+        return [c for c in reader.fieldnames or [] if c is not None], rows
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise QuoteTableError(f"{path}: not valid JSON ({e})") from e
+    rows = data.get("quotes", []) if isinstance(data, dict) else data
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        return None
+    return list(dict.fromkeys(column for row in rows for column in row)), rows
 
 
 def read_quote_table(path: str | Path, name: str | None = None,
-                     encoding: str | None = None) -> list[Quote]:
-    """Read a quotes table (CSV or JSON) such as ``dispatch quotes`` writes.
+                     encoding: str | None = None) -> list[ArticleQuote]:
+    """Read a quotes table (CSV or JSON) such as ``dispatch quotes`` or ``dispatch verify`` writes.
 
-    Columns ``quote_id, source, text`` and optionally ``attributed_to, recording,
-    start_char``; the given ``quote_id``s are kept (missing ones become
-    ``"<name>:<row>"``). Parts and ``too_short`` are worked out again from ``text``,
-    so an edited text is split afresh. JSON is a list of objects, or ``{"quotes": [...]}``.
+    Columns ``quote_id, source, text`` (or ``quote_text``) and optionally
+    ``attributed_to, recording, start_char, article_author, article_date``; the given
+    ``quote_id``s are kept (missing ones become ``"<name>:<row>"``). Parts and
+    ``too_short`` are worked out again from the text, so an edited text is split afresh.
+    In a table of checked quotes (one with a ``verdict`` column) the verdicts are not read
+    and ``recording``, where each quote was found, does not restrict the search. The
+    formula guard the tool's CSVs put before ``= + - @`` is taken off. JSON is a list of
+    objects, or ``{"quotes": [...]}``.
 
     Args:
         path: the table.
@@ -488,28 +699,45 @@ def read_quote_table(path: str | Path, name: str | None = None,
         The quotes of the rows that have a text, in order.
 
     Raises:
-        QuoteTableError: the file is not valid JSON, has no ``text`` column, or gives
-            one ``quote_id`` to several rows (the message names them).
+        QuoteTableError: the file is not valid JSON, is not a quotes table (no text
+            column, or a transcript or word table), or gives one ``quote_id`` to several
+            rows (the message names them).
         QuotesError: the file cannot be decoded.
     """
     path = Path(path)
-    raw = _decode(path.read_bytes(), path, encoding)
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise QuoteTableError(f"{path}: not valid JSON ({e})") from e
-        rows = data.get("quotes", []) if isinstance(data, dict) else data
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise QuoteTableError(f"{path}: expected a list of quote objects")
-    else:
-        rows = list(csv.DictReader(raw.splitlines()))
-    if rows and not any("text" in r for r in rows):
-        raise QuoteTableError(f"{path}: no 'text' column (need quote_id, source, text)")
-    numbered = [(n, _row_to_quote(row, n, path, name or path.stem))
-                for n, row in enumerate(rows, start=1) if _cell(row, "text")]
+    table = _table_rows(path, encoding)
+    if table is None:
+        raise QuoteTableError(f"{path}: expected a list of quote objects")
+    columns, rows = table
+    if columns and not is_quote_table(columns):
+        raise QuoteTableError(
+            f"{path} is not a quotes table (its columns: {', '.join(columns[:8])}); give "
+            f"quote_id, source, text, as `dispatch quotes` writes, or the quotes.csv of "
+            f"`dispatch verify`")
+    return _quotes_of_rows(columns, rows, path, name or path.stem)
+
+
+def _quotes_of_rows(columns: list[str], rows: list[dict], path: Path,
+                    name: str) -> list[ArticleQuote]:
+    """The quotes of a quotes table's rows that have a text; duplicate ids refused."""
+    text_column = next((c for c in TEXT_COLUMNS if c in columns), TEXT_COLUMNS[0])
+    checked = VERDICT_COLUMN in columns
+    if checked:
+        log.info("%s holds checked quotes: their text is read again, their verdicts are not", path)
+    numbered = [(n, _row_to_quote(row, n, path, name, text_column, checked))
+                for n, row in enumerate(rows, start=1) if _cell(row, text_column)]
     _refuse_duplicate_rows(numbered, path)
     return [quote for _, quote in numbered]
+
+
+def _folder_table(path: Path, name: str, encoding: str | None) -> list[ArticleQuote]:
+    """The quotes of a table found in a folder; nothing, with a log line, if it is not a
+    quotes table (the tool's transcript and word tables, a manifest)."""
+    table = _table_rows(path, encoding)
+    if table is None or (table[0] and not is_quote_table(table[0])):
+        log.info("skipping %s: not a quotes table", path)
+        return []
+    return _quotes_of_rows(*table, path, name)
 
 
 def _refuse_duplicate_rows(numbered: list[tuple[int, Quote]], path: Path) -> None:
@@ -524,29 +752,61 @@ def _refuse_duplicate_rows(numbered: list[tuple[int, Quote]], path: Path) -> Non
                               f"give each quote its own id (rows counted from 1 after the header)")
 
 
-def _files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand folders into the article and table files under them, sorted; each file once.
+def _files(paths: Iterable[str | Path]) -> dict[Path, bool]:
+    """The article and table files named or found in folders, each file once.
 
-    Inside folders, README files are taken as notes about the articles, not articles,
-    and PDF or word-processor files are skipped with a warning; a file named directly
-    is read whatever its name (and refused if it is not text).
+    Returns:
+        Each file, in the order given (folders sorted), with whether it was named
+        directly: a file named directly is read whatever its name (and refused if it is
+        not text or not a quotes table).
+
+    Raises:
+        QuotesError: a web address is given instead of a saved page.
     """
-    files: dict[Path, Path] = {}
-    for path in map(Path, paths):
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file()
-                           and not p.name.upper().startswith("README"))
-            for p in found:
-                if p.suffix.lower() in DOCUMENT_SUFFIXES:
-                    log.warning("skipping %s: a %s document, not text; save its text as .txt "
-                                "or .html to check its quotes", p, p.suffix[1:].upper())
-            wanted = ARTICLE_SUFFIXES + TABLE_SUFFIXES
-            candidates = [p for p in found if p.suffix.lower() in wanted]
-        else:
-            candidates = [path]
-        for p in candidates:
-            files.setdefault(p.resolve(), p)
-    return list(files.values())
+    files: dict[Path, tuple[Path, bool]] = {}
+    for given in paths:
+        path = Path(given)
+        if re.match(r"(?i)https?://", str(given)) and not path.exists():
+            raise QuotesError(f"{given} is a web address: pages are not fetched; save the page "
+                              f"from the browser (as HTML) and give the saved file")
+        named = not path.is_dir()
+        for p in [path] if named else _folder_files(path):
+            files.setdefault(p.resolve(), (p, named))
+    return dict(files.values())
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The articles and tables under a folder, sorted, leaving out what the tool wrote.
+
+    README files are notes about the articles, not articles; PDF and word-processor
+    files are skipped with a warning. A folder holding a workspace is the output of a
+    run: nested in the folder, it is skipped whole; as the folder itself, only its tables
+    are read (its transcripts and reports are not articles), and of those only quotes
+    tables (:func:`_folder_table`).
+    """
+    from pipeline.workspace import FILENAME as WORKSPACE_FILE
+
+    found = sorted(p for p in folder.rglob("*") if p.is_file())
+    outputs = {p.parent for p in found if p.name == WORKSPACE_FILE}
+    for nested in sorted(outputs - {folder}):
+        log.info("skipping %s: the output folder of a run (name it to read its quotes again)",
+                 nested)
+    wanted, left_out = [], []
+    for p in found:
+        suffix = p.suffix.lower()
+        if p.name.upper().startswith("README") or outputs.intersection(p.parents) - {folder}:
+            continue
+        if suffix in DOCUMENT_SUFFIXES:
+            log.warning("skipping %s: a %s document, not text; save its text as .txt, .html "
+                        "or .docx to check its quotes", p, suffix[1:].upper())
+        elif suffix in TABLE_SUFFIXES or (suffix in ARTICLE_SUFFIXES and folder not in outputs):
+            wanted.append(p)
+        elif suffix in ARTICLE_SUFFIXES:
+            left_out.append(p.name)
+    if left_out:
+        log.info("skipping %d file(s) in %s, the output folder of a run, where only quotes "
+                 "tables are read: %s", len(left_out), folder, ", ".join(left_out[:5]))
+    return wanted
 
 
 def _id_names(files: list[Path]) -> dict[Path, str]:
@@ -574,24 +834,46 @@ def _relative(path: Path, root: Path) -> Path:
         return path
 
 
-def _refuse_duplicate_ids(quotes: list[Quote]) -> None:
-    """Raise when two files give the same ``quote_id``, naming the id and the files."""
+def _refuse_duplicate_ids(quotes: list[Quote], files: list[Path]) -> None:
+    """Raise when two files give the same ``quote_id``, naming the id, its sources and the
+    files it came from."""
     sources: dict[str, list[str]] = {}
-    for quote in quotes:
+    origins: dict[str, list[str]] = {}
+    for quote, file in zip(quotes, files):
         sources.setdefault(quote.quote_id, []).append(quote.source)
-    clashes = [f"{qid!r} ({' and '.join(dict.fromkeys(s))})" for qid, s in sources.items()
-               if len(s) > 1]
+        origins.setdefault(quote.quote_id, []).append(str(file))
+    clashes = [f"{qid!r} ({' and '.join(dict.fromkeys(s))}) from "
+               f"{' and '.join(dict.fromkeys(origins[qid]))}"
+               for qid, s in sources.items() if len(s) > 1]
     if clashes:
         raise QuotesError(f"quote_id given more than once: {'; '.join(clashes[:5])}; "
                           f"give each quote its own id")
 
 
-def load_quotes(paths: Iterable[str | Path], encoding: str | None = None) -> list[Quote]:
-    """Quotes from articles (``.txt .md .html``) and quote tables (``.csv .json``).
+def article_quotes(article: Article, name: str | None = None) -> list[ArticleQuote]:
+    """The quotes of an article's body, each with the article's byline and date.
+
+    Args:
+        article: the article (:func:`read_article_meta`).
+        name: what the quote ids start with; the source's stem when not given.
+
+    Returns:
+        Quotes as :func:`extract_quotes` finds them.
+    """
+    return [ArticleQuote(**{f.name: getattr(q, f.name) for f in fields(Quote)},
+                         article_author=article.author, article_date=article.date)
+            for q in extract_quotes(article.text, article.source, name)]
+
+
+def load_quotes(paths: Iterable[str | Path], encoding: str | None = None) -> list[ArticleQuote]:
+    """Quotes from articles (``.txt .md .html .docx``) and quotes tables (``.csv .json``).
 
     Quote ids are ``<stem>:<n>``; where two files share a stem, ``<path>:<n>`` with the
     path relative to the folder the files share, so ids are unique in a run. A file named
-    twice (by two spellings of its path) is read once.
+    twice (by two spellings of its path) is read once. In folders, tables other than
+    quotes tables are skipped, and so are README files and what the tool wrote: a folder
+    holding a workspace is searched only for quotes tables when named itself, and skipped
+    whole when found inside the named folder.
 
     Args:
         paths: files and folders (searched recursively).
@@ -603,25 +885,35 @@ def load_quotes(paths: Iterable[str | Path], encoding: str | None = None) -> lis
     Raises:
         FileNotFoundError: when a path does not exist.
         QuotesError: a file that is not text or cannot be decoded, a table that cannot be
-            read (:class:`QuoteTableError`), or one ``quote_id`` given twice.
+            read or a file named directly that is not a quotes table
+            (:class:`QuoteTableError`), one ``quote_id`` given twice, or a web address
+            (pages are not fetched: save the page and give the file).
     """
     files = _files(paths)
-    names = _id_names(files)
-    quotes = []
-    for path in files:
-        if path.suffix.lower() in TABLE_SUFFIXES:
-            quotes += read_quote_table(path, names[path], encoding)
+    names = _id_names(list(files))
+    quotes: list[ArticleQuote] = []
+    origins: list[Path] = []
+    for path, named in files.items():
+        if path.suffix.lower() not in TABLE_SUFFIXES:
+            found = article_quotes(read_article_meta(path, encoding), names[path])
+        elif named:
+            found = read_quote_table(path, names[path], encoding)
         else:
-            quotes += extract_quotes(read_article(path, encoding), str(path), names[path])
-    _refuse_duplicate_ids(quotes)
+            found = _folder_table(path, names[path], encoding)
+        quotes += found
+        origins += [path] * len(found)
+    _refuse_duplicate_ids(quotes, origins)
     return quotes
 
 
 def quotes_to_rows(quotes: Iterable[Quote]) -> list[dict]:
-    """Quotes as rows for the quotes CSV (columns :data:`QUOTE_COLUMNS`)."""
+    """Quotes as rows for the quotes CSV (columns :data:`QUOTE_COLUMNS`); the article's
+    byline and date are empty for a quote that does not carry them."""
     return [{
         "quote_id": q.quote_id, "source": q.source, "text": q.text,
         "attributed_to": q.attributed_to, "recording": q.recording,
         "too_short": q.too_short, "start_char": q.start_char,
         "parts": PART_SEPARATOR.join(q.parts),
+        "article_author": q.article_author if isinstance(q, ArticleQuote) else "",
+        "article_date": q.article_date if isinstance(q, ArticleQuote) else "",
     } for q in quotes]

@@ -4,6 +4,7 @@ reading articles and tables safely; a property-based check of the extractor."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -13,14 +14,17 @@ from hypothesis import strategies as st
 
 from pipeline.errors import DispatchError
 from pipeline.quotes import (
+    QUOTE_COLUMNS,
     QuotesError,
     QuoteTableError,
+    article_quotes,
     article_text,
     clean_text,
     extract_quotes,
     load_quotes,
     quotes_to_rows,
     read_article,
+    read_article_meta,
     read_quote_table,
     split_parts,
 )
@@ -169,7 +173,7 @@ def test_quote_table_round_trip(tmp_path):
     quotes = extract_quotes(STAND.read_text(encoding="utf-8"), str(STAND))
     rows = quotes_to_rows(quotes)
     assert list(rows[0]) == ["quote_id", "source", "text", "attributed_to", "recording",
-                             "too_short", "start_char", "parts"]
+                             "too_short", "start_char", "parts", "article_author", "article_date"]
     csv_path = tmp_path / "quotes.csv"
     import csv
 
@@ -306,6 +310,197 @@ def test_table_cells_are_cleaned(tmp_path):
                     "Q1,memo,\x1b[2Kclear out now,\x1b]0;x\x07the chief\n", encoding="utf-8")
     (quote,) = read_quote_table(path)
     assert (quote.text, quote.attributed_to) == ("clear out now", "the chief")
+
+
+# --------------------------------------------------------------------------- web pages and documents
+
+PAGE = Path(__file__).parent / "data" / "web" / "radio-calls-released.html"
+"""A saved news page: navigation, a breaking-news banner, a "Most read" box, comments and a
+footer around the story, each holding quotations of its own."""
+PAGE_QUOTES = [
+    ("We’re not sending anybody to that location", "a dispatcher"),
+    ("We’re trying to clear out, but we’re blocked in.", "one officer on scene"),
+    ("speak for themselves", "Its spokesperson"),
+    ("Nobody came for an hour", "Marcus Bell"),
+]
+BOILERPLATE = ["We will rebuild", "Journalism you can trust.", "Subscribe for $1",
+               "Best night of my life", "they never showed up at all.", "we answer every call."]
+
+
+def test_a_saved_news_page_gives_only_the_quotes_of_its_story():
+    quotes = load_quotes([PAGE])
+    assert [(q.text, q.attributed_to) for q in quotes] == PAGE_QUOTES
+    assert not {q.text for q in quotes} & set(BOILERPLATE)
+    page = PAGE.read_text(encoding="utf-8")
+    assert all(text in page for text in BOILERPLATE)  # the page does hold them
+
+
+def test_a_saved_news_page_gives_its_headline_byline_and_date():
+    article = read_article_meta(PAGE)
+    assert (article.title, article.author, article.date) == (
+        "Radio calls show dispatchers held units back", "Dana Whitfield", "2024-03-14")
+    assert article.source == str(PAGE)
+    assert article.text.startswith("Recordings of the county’s police radio channel")
+    rows = quotes_to_rows(load_quotes([PAGE]))
+    assert {(r["article_author"], r["article_date"]) for r in rows} == {("Dana Whitfield",
+                                                                         "2024-03-14")}
+
+
+def test_a_page_that_states_no_date_gets_none_not_its_copyright_year(tmp_path):
+    page = tmp_path / "fire.html"
+    page.write_text("<html><body><article><h1>Fire</h1><p>The chief said on Tuesday that “we "
+                    "answer every call, day and night, whatever it takes,” as the blaze in the "
+                    "old warehouse district burned on into the evening.</p></article>"
+                    "<footer>© 2024 The Harbor Ledger</footer></body></html>", encoding="utf-8")
+    article = read_article_meta(page)
+    assert (article.title, article.date) == ("Fire", "")
+    assert [q.text for q in article_quotes(article)] == [
+        "we answer every call, day and night, whatever it takes"]
+
+
+def test_a_page_without_main_text_is_read_whole_with_a_warning(tmp_path, monkeypatch, caplog):
+    import trafilatura
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", lambda *args, **kwargs: None)
+    page = tmp_path / "bare.html"
+    page.write_text("<p>He said “clear out now.”</p><footer>“Journalism you can trust.”</footer>",
+                    encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="pipeline.quotes"):
+        quotes = load_quotes([page])
+    assert [q.text for q in quotes] == ["clear out now.", "Journalism you can trust."]
+    assert "bare.html" in caplog.text and "no main text" in caplog.text
+
+
+def test_a_page_is_read_in_the_charset_it_declares(tmp_path, caplog):
+    page = tmp_path / "greek.html"
+    page.write_bytes('<html><head><meta charset="iso-8859-7"></head><body><p>Ο αστυνομικός '
+                     'είπε: «Καθαρίστε τον δρόμο τώρα».</p></body></html>'.encode("iso-8859-7"))
+    with caplog.at_level(logging.WARNING, logger="pipeline.quotes"):
+        (quote,) = load_quotes([page])
+    assert quote.text == "Καθαρίστε τον δρόμο τώρα"
+    assert "Windows-1252" not in caplog.text
+
+
+def test_a_docx_article_is_read_by_its_paragraphs(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Dispatchers “held units back”", style="Title")
+    document.add_paragraph("The dispatcher said, “We’re not sending anybody to that location.”")
+    document.sections[0].footer.paragraphs[0].text = "“Journalism you can trust.”"
+    path = tmp_path / "story.docx"
+    document.save(path)
+    article = read_article_meta(path)
+    assert article.title == "Dispatchers “held units back”"
+    assert [(q.quote_id, q.text, q.attributed_to) for q in load_quotes([path])] == [
+        ("story:1", "We’re not sending anybody to that location.", "the dispatcher")]
+
+
+def test_a_web_address_is_not_fetched_but_named_with_the_way_out():
+    with pytest.raises(QuotesError, match=r"https://ledger\.example/story is a web address: pages "
+                                          r"are not fetched; save the page"):
+        load_quotes(["https://ledger.example/story"])
+
+
+# --------------------------------------------------------------------------- reading back what the tool wrote
+
+
+def _write(path: Path, columns: list[str], rows: list[dict]) -> Path:
+    """A table as the tool writes it (spreadsheet-safe CSV)."""
+    import pandas as pd
+
+    from pipeline import export
+
+    return export.write_table(pd.DataFrame(rows, columns=columns), path)
+
+
+def _results_folder(folder: Path) -> Path:
+    """What `dispatch verify --out folder` leaves: the workspace, transcript, word and quote
+    tables, a transcript, a report and an evidence manifest, several quoting lines."""
+    from pipeline import export
+
+    folder.mkdir()
+    (folder / "workspace.sqlite").write_bytes(b"SQLite format 3\x00")
+    line = "dispatch, “all units clear out” now"
+    _write(folder / "segments.csv", export.SEGMENT_COLUMNS,
+           [{"recording": "a.wav", "segment_id": 0, "start_s": 0.0, "end_s": 2.0, "text": line}])
+    _write(folder / "words.csv", export.WORD_COLUMNS,
+           [{"recording": "a.wav", "segment_id": 0, "word_id": 0, "word": "dispatch"}])
+    _write(folder / "quote_words.csv", export.QUOTE_WORD_COLUMNS,
+           [{"quote_id": "night:1", "word_index": 0, "word": "Stand", "status": "match"}])
+    _write(folder / "quotes.csv", export.CHECK_COLUMNS, [
+        {"quote_id": "night:1", "source": "night.txt", "quote_text": "-10 minutes, stand down",
+         "attributed_to": "the dispatcher", "verdict": "verbatim", "confidence": 0.9,
+         "recording": "a.wav", "start_s": 1.0, "reasons": "matched"},
+        {"quote_id": "night:2", "source": "night.txt", "quote_text": "we are blocked in",
+         "verdict": "not_found", "confidence": 0.7}])
+    (folder / "a.txt").write_text(f"{line}\n", encoding="utf-8")
+    (folder / "report.html").write_text(f"<p>Quote check: “{line}”</p>", encoding="utf-8")
+    (folder / "evidence").mkdir()
+    (folder / "evidence" / "manifest.json").write_text(json.dumps({"quote": "“clear out”"}))
+    return folder
+
+
+def test_the_quotes_table_of_dispatch_quotes_reads_back_with_byline_and_date(tmp_path):
+    quotes = load_quotes([PAGE])
+    quotes[0].text = "-10 minutes out, we’re not sending anybody"  # guarded as a formula
+    table = _write(tmp_path / "q.csv", list(QUOTE_COLUMNS), quotes_to_rows(quotes))
+    assert "'-10 minutes" in table.read_text(encoding="utf-8")
+    back = load_quotes([table])
+    assert [(q.quote_id, q.source, q.text, q.attributed_to, q.article_author, q.article_date)
+            for q in back] == [(q.quote_id, q.source, q.text, q.attributed_to, "Dana Whitfield",
+                                "2024-03-14") for q in quotes]
+
+
+def test_the_quotes_table_of_dispatch_verify_reads_back(tmp_path, caplog):
+    results = _results_folder(tmp_path / "results")
+    with caplog.at_level(logging.INFO, logger="pipeline.quotes"):
+        quotes = load_quotes([results / "quotes.csv"])
+    assert [(q.quote_id, q.source, q.text, q.attributed_to, q.recording) for q in quotes] == [
+        ("night:1", "night.txt", "-10 minutes, stand down", "the dispatcher", ""),
+        ("night:2", "night.txt", "we are blocked in", "", "")]
+    assert "verdicts are not" in caplog.text
+
+
+def test_a_results_folder_gives_only_its_quotes_table(tmp_path, caplog):
+    results = _results_folder(tmp_path / "results")
+    with caplog.at_level(logging.INFO, logger="pipeline.quotes"):
+        quotes = load_quotes([results])
+    assert [q.quote_id for q in quotes] == ["night:1", "night:2"]
+    assert "segments.csv: not a quotes table" in caplog.text and "a.txt" in caplog.text
+
+
+def test_a_folder_holding_a_results_folder_gives_only_the_articles_quotes(tmp_path, caplog):
+    folder = tmp_path / "story"
+    folder.mkdir()
+    (folder / "night.txt").write_text("He said “stand down now.” Then “we are blocked in.”",
+                                      encoding="utf-8")
+    _results_folder(folder / "results")
+    with caplog.at_level(logging.INFO, logger="pipeline.quotes"):
+        quotes = load_quotes([folder])
+    assert [(q.quote_id, q.text) for q in quotes] == [("night:1", "stand down now."),
+                                                      ("night:2", "we are blocked in.")]
+    assert "results: the output folder of a run" in caplog.text
+
+
+@pytest.mark.parametrize("name", ["segments.csv", "words.csv", "quote_words.csv"])
+def test_a_table_named_directly_that_is_not_a_quotes_table_is_refused(tmp_path, name):
+    results = _results_folder(tmp_path / "results")
+    with pytest.raises(QuoteTableError, match=rf"{re.escape(name)} is not a quotes table "
+                                              r"\(its columns: .*\); give quote_id, source, text"):
+        load_quotes([results / name])
+
+
+def test_a_json_export_of_segments_is_not_read_as_quotes(tmp_path):
+    from pipeline import export
+
+    row = {column: "" for column in export.SEGMENT_COLUMNS} | {"text": "“all units clear out”"}
+    path = tmp_path / "segments.json"
+    path.write_text(json.dumps([row]), encoding="utf-8")
+    with pytest.raises(QuoteTableError, match="segments.json is not a quotes table"):
+        read_quote_table(path)
+    (tmp_path / "a.txt").write_text("He said “clear out now.”", encoding="utf-8")
+    assert [q.quote_id for q in load_quotes([tmp_path])] == ["a:1"]
 
 
 # --------------------------------------------------------------------------- property-based
