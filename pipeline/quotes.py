@@ -656,7 +656,8 @@ def _row_to_quote(row: dict, n: int, table: Path, name: str, text_column: str,
 
 
 def _table_rows(path: Path, encoding: str | None) -> tuple[list[str], list[dict]] | None:
-    """A CSV's or JSON file's columns and rows; None for JSON that is not a list of objects.
+    """A CSV's or JSON file's columns and rows; None for JSON that is not a list of objects
+    (or ``{"quotes": [...]}``).
 
     Raises:
         QuoteTableError: the JSON is not valid.
@@ -671,7 +672,7 @@ def _table_rows(path: Path, encoding: str | None) -> tuple[list[str], list[dict]
         data = json.loads(raw)
     except json.JSONDecodeError as e:
         raise QuoteTableError(f"{path}: not valid JSON ({e})") from e
-    rows = data.get("quotes", []) if isinstance(data, dict) else data
+    rows = data.get("quotes") if isinstance(data, dict) else data
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         return None
     return list(dict.fromkeys(column for row in rows for column in row)), rows

@@ -468,6 +468,7 @@ def test_a_results_folder_gives_only_its_quotes_table(tmp_path, caplog):
         quotes = load_quotes([results])
     assert [q.quote_id for q in quotes] == ["night:1", "night:2"]
     assert "segments.csv: not a quotes table" in caplog.text and "a.txt" in caplog.text
+    assert "manifest.json: not a quotes table" in caplog.text
 
 
 def test_a_folder_holding_a_results_folder_gives_only_the_articles_quotes(tmp_path, caplog):
