@@ -199,6 +199,8 @@ class DaskExecutor:
     def _connect(self, local_threads: int):
         from distributed import Client, LocalCluster
 
+        if not log.isEnabledFor(logging.DEBUG):  # Dask's own progress chatter, unless debugging
+            logging.getLogger("distributed").setLevel(logging.ERROR)
         workers = self.spec.local_workers
         if workers is not None:
             self._cluster = LocalCluster(n_workers=workers, threads_per_worker=local_threads,
