@@ -101,6 +101,12 @@ def transcribe_options(f):
                      help="Worker processes."),
         click.option("--threads", default=0, type=click.IntRange(0, 256),
                      help="CPU threads per worker (0: automatic)."),
+        click.option("--cluster", default=None, metavar="ADDRESS|local[:N]",
+                     help="Transcribe on a Dask scheduler (tcp://host:8786), or on N worker "
+                          "processes started here (local:N)."),
+        click.option("--ship-audio", is_flag=True,
+                     help="Send each recording's bytes to the cluster's workers, for workers "
+                          "that cannot read its path."),
         click.option("--no-pack", is_flag=True,
                      help="Transcribe each transmission alone instead of packing 30 s windows."),
         click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True,
@@ -152,7 +158,7 @@ def _print_summary(summary) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @transcribe_options
 def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no_pack, out_dir,
-               no_speakers, num_speakers, speaker_names, quiet):
+               no_speakers, num_speakers, speaker_names, quiet, cluster, ship_audio):
     """Transcribe recordings (files or folders) into segments.csv and words.csv.
 
     Finished recordings are kept in a workspace in the output folder: a re-run
@@ -162,6 +168,7 @@ def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no
     Example:
         dispatch transcribe audio_samples/ --out results/
         dispatch transcribe night.mp3 --model base --prompt "Beat 833, 10-4"
+        dispatch transcribe /shared/calls/ --cluster tcp://10.0.0.5:8786
     """
     from pipeline.batch import transcribe_paths
 
@@ -169,10 +176,22 @@ def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no
     speakers = _speaker_settings(no_speakers, num_speakers, speaker_names)
     with writing(out_dir):
         summary = transcribe_paths(paths, options, out_dir, jobs=jobs, threads=threads,
-                                   speakers=speakers, progress=not quiet)
+                                   speakers=speakers, progress=not quiet,
+                                   cluster=_cluster_spec(cluster, ship_audio))
     _print_summary(summary)
     if summary.failures:
         sys.exit(1)
+
+
+def _cluster_spec(cluster: str | None, ship_audio: bool):
+    """The ``ClusterSpec`` of ``--cluster`` and ``--ship-audio``, or None to stay on this machine."""
+    if cluster is None:
+        if ship_audio:
+            raise click.UsageError("--ship-audio sends recordings to a cluster: give --cluster too")
+        return None
+    from pipeline.executors import ClusterSpec
+
+    return ClusterSpec(cluster, ship_audio=ship_audio)
 
 
 def _speaker_settings(no_speakers, num_speakers, speaker_names):
@@ -235,11 +254,11 @@ def export_cmd(table, fmt, out_dir):
 def _note_unfinished_run(workspace) -> None:
     """Say so when the last run was stopped, so the export holds the run before it."""
     runs, last = workspace.runs(), workspace.last_run()
-    if runs and runs[-1] != last:
-        shown = f"the run of {last.started} UTC" if last else "nothing"
-        click.echo(f"note: the last run (started {runs[-1].started} UTC) did not finish; "
-                   f"exporting {shown}. Run the same `dispatch transcribe` again to finish it.",
-                   err=True)
+    if not runs or runs[-1].finished:
+        return
+    shown = "what it finished" if last == runs[-1] else f"the run of {last.started} UTC"
+    click.echo(f"note: the last run (started {runs[-1].started} UTC) did not finish; exporting "
+               f"{shown}. Run the same `dispatch transcribe` again to finish it.", err=True)
 
 
 def _export_rttm(workspace, path: Path) -> None:
@@ -298,7 +317,8 @@ def quotes(articles, output):
               help="Second model adding evidence ('none' for none).")
 @transcribe_options
 def verify(quote_paths, paths, judge_model, witness_model, model, engine, beam_size, prompt, vocab,
-           jobs, threads, no_pack, out_dir, no_speakers, num_speakers, speaker_names, quiet):
+           jobs, threads, no_pack, out_dir, no_speakers, num_speakers, speaker_names, quiet, cluster,
+           ship_audio):
     """Check quoted lines against recordings: found? where? who? word for word?
 
     Transcribes what the workspace lacks, locates every quote, lets the audio judge
@@ -319,7 +339,8 @@ def verify(quote_paths, paths, judge_model, witness_model, model, engine, beam_s
     verify_options = VerifyOptions(judge_model=judge_model, witness_model=witness)
     with writing(out_dir):
         run = verify_paths(quote_paths, paths, out_dir, verify_options, options, jobs=jobs,
-                           threads=threads, speakers=speakers, progress=not quiet)
+                           threads=threads, speakers=speakers, progress=not quiet,
+                           cluster=_cluster_spec(cluster, ship_audio))
     _print_summary(run.summary)
     click.echo()
     click.echo(report.verdict_table(run.checks))

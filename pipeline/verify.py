@@ -566,7 +566,8 @@ def load_quote_files(quote_paths: Iterable[str | Path]) -> list[Quote]:
 
 def verify_paths(quote_paths: Iterable[str | Path], paths: Iterable[str | Path],
                  out_dir: str | Path, options: VerifyOptions, transcribe: TranscribeOptions, *,
-                 jobs: int = 1, threads: int = 0, speakers=None, progress: bool = True) -> VerifyRun:
+                 jobs: int = 1, threads: int = 0, speakers=None, progress: bool = True,
+                 cluster=None) -> VerifyRun:
     """Check the quotes of articles and quotes tables against recordings, end to end.
 
     Reads the quotes, transcribes what the workspace in ``out_dir`` lacks (writing
@@ -584,6 +585,7 @@ def verify_paths(quote_paths: Iterable[str | Path], paths: Iterable[str | Path],
         speakers: Speaker settings passed on to :func:`pipeline.batch.transcribe_paths`
             (None: no speaker labels).
         progress: Show progress bars on stderr.
+        cluster: A ``pipeline.executors.ClusterSpec`` to transcribe on (None: this machine).
 
     Returns:
         The batch summary, the verdicts, and the tables written.
@@ -597,7 +599,8 @@ def verify_paths(quote_paths: Iterable[str | Path], paths: Iterable[str | Path],
     quotes = load_quote_files(quote_paths)
     cache = AudioCache()
     summary = transcribe_paths(paths, transcribe, out_dir, jobs=jobs, threads=threads,
-                               speakers=speakers, progress=progress, samples_for=cache)
+                               speakers=speakers, progress=progress, samples_for=cache,
+                               cluster=cluster)
     checks = verify_quotes(quotes, summary.transcripts, cache, load_scorers(options), options,
                            progress=progress)
     out = Path(out_dir)
