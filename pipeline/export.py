@@ -35,8 +35,8 @@ WORD_COLUMNS = [
     "word",
     "probability",
 ]
-FORMATS = ("csv", "json", "srt", "vtt")
-"""Formats ``dispatch export`` writes transcripts in (tables: csv, json; subtitles: srt, vtt)."""
+FORMATS = ("csv", "json", "parquet", "srt", "vtt")
+"""Formats ``dispatch export`` writes transcripts in (tables: csv, json, parquet; subtitles: srt, vtt)."""
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -111,7 +111,8 @@ def safe_frame(frame):
 
 
 def write_table(frame, path: str | Path, fmt: str = "csv") -> Path:
-    """Write a table as CSV (spreadsheet-safe, UTF-8) or JSON (records).
+    """Write a table as CSV (spreadsheet-safe, UTF-8), JSON (records) or Parquet (typed
+    columns, for pandas, DuckDB or Spark; needs pyarrow).
 
     Returns:
         The path written.
@@ -122,8 +123,10 @@ def write_table(frame, path: str | Path, fmt: str = "csv") -> Path:
         safe_frame(frame).to_csv(path, index=False, encoding="utf-8")
     elif fmt == "json":
         frame.to_json(path, orient="records", indent=1, force_ascii=False)
+    elif fmt == "parquet":
+        frame.to_parquet(path, index=False, engine="pyarrow")
     else:
-        raise ValueError(f"tables are written as csv or json, not {fmt!r}")
+        raise ValueError(f"tables are written as csv, json or parquet, not {fmt!r}")
     return path
 
 
