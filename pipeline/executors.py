@@ -41,6 +41,7 @@ __all__ = [
     "Executor",
     "InProcessExecutor",
     "PoolExecutor",
+    "TaskTiming",
     "decode_shipped",
     "run_task",
 ]
@@ -165,11 +166,28 @@ class PoolExecutor:
         self._pool.shutdown(cancel_futures=True)
 
 
+@dataclass(frozen=True)
+class TaskTiming:
+    """How long one cluster task took, seen from the client and from the worker."""
+
+    seconds: float
+    """From submitting the task to holding its result on the client (waiting behind other
+    tasks on a busy worker included)."""
+    work_seconds: float
+    """The work function's own time on the worker."""
+
+    @property
+    def overhead(self) -> float:
+        """Seconds the cluster added: scheduling, sending the task, returning the result."""
+        return self.seconds - self.work_seconds
+
+
 class DaskExecutor:
     """Runs jobs on a Dask cluster (a scheduler's address, or a ``LocalCluster`` it starts).
 
     Each task carries the initializer and its arguments; :func:`run_task` runs the
     initializer once per worker process per batch, so models load once per process.
+    When closed, logs (at INFO) what the cluster added to each task's time.
     """
 
     def __init__(self, work: Callable, initializer: Callable, initargs: tuple, spec: ClusterSpec,
@@ -192,6 +210,8 @@ class DaskExecutor:
         self._cluster = None
         self.client = self._connect(local_threads)
         """The ``distributed.Client``."""
+        self.timings: list[TaskTiming] = []
+        """Per finished task, its time on the client and on the worker."""
         self._running: dict = {}
         self._done = None
         self._slots_at = (0.0, 2)
@@ -238,7 +258,7 @@ class DaskExecutor:
         future = self.client.submit(run_task, self.batch, self.initializer, self.initargs, self.work,
                                     job, *data, key=f"{Path(job.recording).name}-{uuid.uuid4().hex}",
                                     retries=self.spec.retries, pure=False)
-        self._running[future.key] = future, job
+        self._running[future.key] = future, job, time.perf_counter()
         if self._done is None:
             self._done = as_completed([future], loop=self.client.loop)
         else:
@@ -248,18 +268,27 @@ class DaskExecutor:
         from concurrent.futures import CancelledError
 
         future = next(self._done)
-        _, job = self._running.pop(future.key)
+        _, job, submitted = self._running.pop(future.key)
         try:
             error = future.exception()
         except CancelledError as e:
             raise ClusterError(f"lost the Dask scheduler at {self.spec.address} mid-batch; "
                                f"run again to resume") from e
-        outcome = error if error is not None else future.result()
+        if error is not None:
+            return job, error
+        outcome, work_seconds = future.result()
+        self.timings.append(TaskTiming(time.perf_counter() - submitted, work_seconds))
         future.release()
         return job, outcome
 
     def close(self) -> None:
-        self.client.cancel([future for future, _ in self._running.values()], force=True)
+        if self.timings:
+            overhead = sorted(t.overhead for t in self.timings)[len(self.timings) // 2]
+            share = sum(t.overhead for t in self.timings) / max(sum(t.work_seconds for t in self.timings),
+                                                                1e-9)
+            log.info("%d tasks on the cluster: %.1f ms of scheduling and transfer each (median), "
+                     "%.2f %% of their work time", len(self.timings), overhead * 1000, share * 100)
+        self.client.cancel([future for future, *_ in self._running.values()], force=True)
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
@@ -281,13 +310,14 @@ def run_task(batch: str, initializer: Callable, initargs: tuple, work: Callable,
         *data: The recording's bytes, when they were shipped.
 
     Returns:
-        What ``work`` returns.
+        What ``work`` returns, and the seconds it took.
     """
     global _READY
     if _READY != batch:
         initializer(*initargs)
         _READY = batch
-    return work(job, *data)
+    started = time.perf_counter()
+    return work(job, *data), time.perf_counter() - started
 
 
 def decode_shipped(recording: str, data: bytes):
