@@ -129,3 +129,54 @@ def test_audio_cache_keeps_the_most_recently_used(batch_dir, monkeypatch):
     for rec in ["a", "b", "a", "c", "a", "b"]:
         assert cache(rec) == rec
     assert cache.decoded == 4  # a, b, c, then b again (evicted by c)
+
+
+def test_a_recording_has_one_name_however_it_is_spelled(tmp_path, monkeypatch):
+    from pipeline.batch import recording_name
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "calls").mkdir()
+    spellings = ["calls/a.wav", "./calls/a.wav", "calls/../calls/a.wav", str(tmp_path / "calls/a.wav")]
+    assert {recording_name(s) for s in spellings} == {"calls/a.wav"}
+    assert recording_name("/elsewhere/b.wav") == "/elsewhere/b.wav"
+    monkeypatch.chdir(tmp_path / "calls")
+    assert recording_name(tmp_path / "x.wav") == str(tmp_path / "x.wav")
+
+
+def test_find_recordings_names_each_file_once(batch_dir, monkeypatch):
+    monkeypatch.chdir(batch_dir.parent)
+    found = find_recordings(["calls", "./calls/a.wav", batch_dir / "a.wav", "calls/night/"])
+    assert found == ["calls/a.wav", "calls/corrupt.wav", "calls/night/b.wav", "calls/notes.wav"]
+
+
+def test_files_with_the_same_bytes_are_transcribed_once_and_listed_under_each_name(batch_dir,
+                                                                                   tmp_path):
+    import shutil
+
+    shutil.copy(batch_dir / "a.wav", batch_dir / "a-copy.wav")
+    engine = FakeEngine()
+    with Workspace(tmp_path / "out") as ws:
+        summary = run_batch([batch_dir / "a.wav", batch_dir / "a-copy.wav"], TranscribeOptions(), ws,
+                            engine=engine)
+    assert engine.calls == 1
+    assert [t.recording for t in summary.transcripts] == [str(batch_dir / "a.wav"),
+                                                          str(batch_dir / "a-copy.wav")]
+    assert (summary.transcribed, summary.cached) == (1, 1)
+
+
+def test_a_file_that_cannot_be_read_fails_alone(batch_dir, tmp_path, monkeypatch):
+    import pipeline.batch
+
+    real = pipeline.batch.file_sha256
+
+    def unreadable(path):
+        if str(path).endswith("a.wav"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(pipeline.batch, "file_sha256", unreadable)
+    with Workspace(tmp_path / "out") as ws:
+        summary = run_batch([batch_dir / "a.wav", batch_dir / "night" / "b.wav"], TranscribeOptions(),
+                            ws, engine=FakeEngine())
+    assert [t.recording for t in summary.transcripts] == [str(batch_dir / "night" / "b.wav")]
+    assert [f.reason for f in summary.failures] == ["cannot be read: Permission denied"]

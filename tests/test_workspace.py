@@ -76,3 +76,65 @@ def test_same_audio_under_two_paths_is_stored_once_listed_twice(tmp_path):
         ws.mark_done("copy/a.wav", "k1")
         assert len(list(ws.transcripts())) == 2
         assert ws.db.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 1
+
+
+def test_a_run_lists_exactly_its_recordings_in_the_order_given(tmp_path):
+    with Workspace(tmp_path) as ws:
+        first = ws.begin_run(["b.wav", "a.wav"])
+        ws.put("kb", make_transcript("b.wav", "b"), {})
+        ws.put("ka", make_transcript("a.wav", "a"), {})
+        ws.finish_run(first)
+        second = ws.begin_run(["renamed-a.wav"])
+        ws.mark_done("renamed-a.wav", "ka")
+        assert [t.recording for t in ws.transcripts(first)] == ["b.wav", "a.wav"]
+        assert [t.recording for t in ws.transcripts(second)] == ["renamed-a.wav"]
+        assert [t.sha256 for t in ws.transcripts(second)] == ["a"]
+        assert ws.last_run().id == first  # the second has not finished
+        ws.finish_run(second)
+        assert ws.last_run().id == second and ws.last_run().recordings == 1
+        assert [t.recording for t in ws.transcripts()] == ["renamed-a.wav"]
+
+
+def test_a_recording_keeps_its_speaker_labels_while_it_keeps_its_transcript(tmp_path):
+    with Workspace(tmp_path) as ws:
+        ws.put("k1", make_transcript("a.wav"), {})
+        labelled = make_transcript("a.wav")
+        labelled.segments[0].speaker = "Unit 7"
+        ws.update_speakers(labelled)
+        ws.mark_done("a.wav", "k1")
+        assert [s.speaker for t in ws.transcripts() for s in t.segments] == ["Unit 7"]
+        ws.put("k2", make_transcript("a.wav", "changed"), {})
+        assert [s.speaker for t in ws.transcripts() for s in t.segments] == ["Dispatcher"]
+
+
+def test_a_workspace_from_before_runs_opens_and_lists_every_recording(tmp_path):
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "workspace.sqlite")
+    db.executescript(
+        "CREATE TABLE transcripts (key TEXT PRIMARY KEY, sha256 TEXT NOT NULL, model TEXT NOT NULL,"
+        " engine TEXT NOT NULL, options TEXT NOT NULL, recording TEXT NOT NULL, data TEXT NOT NULL,"
+        " created TEXT NOT NULL DEFAULT (datetime('now')));"
+        "CREATE TABLE recordings (recording TEXT PRIMARY KEY, key TEXT, status TEXT NOT NULL,"
+        " reason TEXT NOT NULL DEFAULT '', updated TEXT NOT NULL DEFAULT (datetime('now')));")
+    t = make_transcript()
+    db.execute("INSERT INTO transcripts VALUES ('k1', 'abc', 'tiny.en', 'faster-whisper', '{}',"
+               " 'calls/a.wav', ?, datetime('now'))", (transcript_to_json(t),))
+    db.execute("INSERT INTO recordings (recording, key, status) VALUES ('calls/a.wav', 'k1', 'done')")
+    db.commit()
+    db.close()
+    with Workspace(tmp_path) as ws:
+        assert ws.last_run() is None
+        assert list(ws.transcripts()) == [t]
+
+
+def test_a_workspace_that_cannot_be_written_is_a_one_line_output_error(tmp_path):
+    import pytest
+
+    from pipeline.errors import DispatchError
+    from pipeline.files import OutputError
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError, match=r"cannot write to .*file/out/ .*--out") as err:
+        Workspace(tmp_path / "file" / "out")
+    assert isinstance(err.value, DispatchError) and "\n" not in str(err.value)
