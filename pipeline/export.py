@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from pipeline.files import atomic_path
 from pipeline.records import Transcript
 
 SEGMENT_COLUMNS = [
@@ -112,21 +113,22 @@ def safe_frame(frame):
 
 def write_table(frame, path: str | Path, fmt: str = "csv") -> Path:
     """Write a table as CSV (spreadsheet-safe, UTF-8), JSON (records) or Parquet (typed
-    columns, for pandas, DuckDB or Spark; needs pyarrow).
+    columns, for pandas, DuckDB or Spark; needs pyarrow), whole or not at all: it is
+    written beside ``path`` and renamed onto it.
 
     Returns:
         The path written.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        safe_frame(frame).to_csv(path, index=False, encoding="utf-8")
-    elif fmt == "json":
-        frame.to_json(path, orient="records", indent=1, force_ascii=False)
-    elif fmt == "parquet":
-        frame.to_parquet(path, index=False, engine="pyarrow")
-    else:
+    if fmt not in ("csv", "json", "parquet"):
         raise ValueError(f"tables are written as csv, json or parquet, not {fmt!r}")
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        if fmt == "csv":
+            safe_frame(frame).to_csv(tmp, index=False, encoding="utf-8")
+        elif fmt == "json":
+            frame.to_json(tmp, orient="records", indent=1, force_ascii=False)
+        else:
+            frame.to_parquet(tmp, index=False, engine="pyarrow")
     return path
 
 

@@ -36,7 +36,7 @@ from pipeline.adjudicate import (
 from pipeline.audio import SAMPLE_RATE
 from pipeline.errors import DispatchError
 from pipeline.locate import LocateOptions, Region, WordIndex
-from pipeline.records import Quote, QuoteCheck, QuoteWord, Transcript, Verdict, Word, WordStatus
+from pipeline.records import Quote, QuoteCheck, QuoteWord, Speaker, Transcript, Verdict, Word, WordStatus
 from pipeline.scoring import TextScorer
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -128,6 +128,7 @@ def verify_quotes(
     scorers: Sequence[TextScorer],
     options: VerifyOptions | None = None,
     progress: bool = False,
+    speakers: Sequence[Speaker] = (),
 ) -> list[QuoteCheck]:
     """Check every quote against the recordings.
 
@@ -138,6 +139,8 @@ def verify_quotes(
         scorers: ``scoring.Scorer`` objects, the judge first.
         options: Options; defaults when None.
         progress: Show a progress bar on stderr.
+        speakers: The batch's speakers with their roles (``BatchSummary.speakers``), so an
+            attribution is checked against a renamed speaker's role.
 
     Returns:
         One ``QuoteCheck`` per quote, in the quotes' order.
@@ -148,6 +151,8 @@ def verify_quotes(
     index = WordIndex(list(transcripts), options.locate)
     checks = [check_quote(q, index, samples_for, scorers, options)
               for q in tqdm(quotes, desc="verifying", unit="quote", disable=not progress)]
+    for check in checks:
+        _check_attribution(check, speakers)
     assign_lines(checks)
     compare_line_versions(checks, samples_for, scorers[0], options)
     rank_for_review(checks)
@@ -369,8 +374,6 @@ def _quote_words(quote_id: str, located: list[JudgedPart]) -> list[QuoteWord]:
 
 def _add_speaker(check: QuoteCheck, transcript: Transcript) -> None:
     """Who spoke the located span; a span across two speakers is flagged."""
-    from pipeline.speakers import attribution_matches
-
     names = []
     for seg in transcript.segments:
         if seg.speaker and seg.end > check.start_s and seg.start < check.end_s:
@@ -379,10 +382,20 @@ def _add_speaker(check: QuoteCheck, transcript: Transcript) -> None:
     check.speaker = " + ".join(names)
     if len(names) > 1:
         check.reasons.append(f"the quote runs across {len(names)} speakers: {check.speaker}")
-    if check.quote.attributed_to and len(names) == 1:
-        check.attribution_ok = attribution_matches(check.quote.attributed_to, names[0])
-    elif check.quote.attributed_to and len(names) > 1:
+
+
+def _check_attribution(check: QuoteCheck, speakers: Sequence[Speaker]) -> None:
+    """Does the article's attribution fit who spoke? A span across speakers does not."""
+    from pipeline.speakers import attribution_matches, speaker_named
+
+    if not check.quote.attributed_to or not check.speaker:
+        return
+    names = check.speaker.split(" + ")
+    if len(names) > 1:
         check.attribution_ok = False
+    else:
+        check.attribution_ok = attribution_matches(check.quote.attributed_to,
+                                                   speaker_named(names[0], speakers))
 
 
 def _add_splice(check: QuoteCheck, located: list[JudgedPart], index: WordIndex) -> None:
@@ -595,6 +608,8 @@ def verify_paths(quote_paths: Iterable[str | Path], paths: Iterable[str | Path],
     """
     from pipeline import export
     from pipeline.batch import AudioCache, transcribe_paths
+    from pipeline.review.store import apply_decisions
+    from pipeline.workspace import FILENAME
 
     quotes = load_quote_files(quote_paths)
     cache = AudioCache()
@@ -602,8 +617,9 @@ def verify_paths(quote_paths: Iterable[str | Path], paths: Iterable[str | Path],
                                speakers=speakers, progress=progress, samples_for=cache,
                                cluster=cluster)
     checks = verify_quotes(quotes, summary.transcripts, cache, load_scorers(options), options,
-                           progress=progress)
+                           progress=progress, speakers=summary.speakers)
     out = Path(out_dir)
-    written = [export.write_table(export.quotes_frame(checks), out / "quotes.csv"),
+    quotes_table = apply_decisions(export.quotes_frame(checks), out / FILENAME)
+    written = [export.write_table(quotes_table, out / "quotes.csv"),
                export.write_table(export.quote_words_frame(checks), out / "quote_words.csv")]
     return VerifyRun(summary, checks, written)

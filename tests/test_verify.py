@@ -9,7 +9,7 @@ import pytest
 
 from pipeline import verify
 from pipeline.adjudicate import Judgement, WordJudgement
-from pipeline.records import Quote, QuoteCheck, Segment, Transcript, Transmission, Word
+from pipeline.records import Quote, QuoteCheck, Role, Segment, Speaker, Transcript, Transmission, Word
 
 LINES = [  # (speaker, start, text): one transmission each, 0.4 s per word
     ("Dispatcher", 1.0, "younger male hispanic wearing all black black hoodie black jeans "
@@ -80,6 +80,23 @@ def test_wrong_attribution_is_flagged(run):
     q = Quote("q1", "a.txt", "We're trying to clear out, but we're blocked in.",
               attributed_to="the dispatcher")
     assert run([q])[0].attribution_ok is False
+
+
+def test_attribution_follows_a_renamed_speakers_role(monkeypatch):
+    renamed = transcript()
+    for seg in renamed.segments:
+        seg.speaker = {"Unit 1": "Beat 833", "Dispatcher": "Sgt Ruiz"}.get(seg.speaker, seg.speaker)
+    monkeypatch.setattr(verify, "adjudicate", fake_adjudicate())
+    monkeypatch.setattr(verify, "compare_versions", lambda texts, window, scorer: [0.0] * len(texts))
+    q = Quote("q1", "a.txt", "We're trying to clear out, but we're blocked in.",
+              attributed_to="one officer on scene")
+    speakers = [Speaker("S1", Role.UNIT, "Beat 833"), Speaker("S0", Role.DISPATCHER, "Sgt Ruiz")]
+    samples = np.zeros(16000 * 60, dtype=np.float32)
+    [c] = verify.verify_quotes([q], [renamed], lambda rec: samples, [object()], speakers=speakers)
+    assert (c.speaker, c.attribution_ok) == ("Beat 833", True)
+    q.attributed_to = "the dispatcher"
+    [c] = verify.verify_quotes([q], [renamed], lambda rec: samples, [object()], speakers=speakers)
+    assert c.attribution_ok is False
 
 
 def test_ellipsis_parts_report_what_was_left_out(run):
