@@ -84,7 +84,7 @@ def bench_phone(encoder, clock) -> None:
         turns = timed(samples, spans, options, encoder, clock)
         report(f"phone call, speakers {label:9}: found {len({t.speaker for t in turns})}, "
               f"DER collar 0 = {der(reference, turns, 0.0):.3f}, "
-              f"DER collar 0.25 s = {der(reference, turns, 0.5):.3f}  (bar 0.15)")
+              f"DER collar 0.25 s = {der(reference, turns, 0.5):.3f}  (target <= 0.15)")
 
 
 def bench_apollo(encoder, clock) -> None:
@@ -97,7 +97,7 @@ def bench_apollo(encoder, clock) -> None:
         roles = sp.name_roles(turns)
         capcom = roles.get(sp.speaker_at(turns, 12.0, 25.2))
         report(f"apollo11,   speakers {label:9}: found {len(set(t.speaker for t in turns))}, "
-              f"transmissions right = {share_correct(truth, found):.2f}  (bar 0.85), "
+              f"transmissions right = {share_correct(truth, found):.2f}  (target 0.85), "
               f"CAPCOM named {capcom}")
 
 
@@ -264,7 +264,7 @@ def bench_manifest(encoder, clock) -> None:
     roles = sp.name_roles(t for name, _, _ in recordings for t in turns[name])
     said = [t for t, f in zip(truth, found, strict=True) if roles.get(f) == sp.DISPATCHER]
     named = max(set(said), key=said.count) if said else "nobody"
-    report(f"manifest:   transmissions right = {share_correct(truth, found):.3f}  (bar 0.95), "
+    report(f"manifest:   transmissions right = {share_correct(truth, found):.3f}  (target 0.95), "
           f"Dispatcher role given to {named}")
 
 

@@ -51,7 +51,7 @@ from pipeline import text as textmod  # noqa: E402
 from pipeline.adjudicate import AdjudicateOptions, adjudicate, compare_versions, cut_window  # noqa: E402
 from pipeline.audio import load_audio  # noqa: E402
 
-REAL = ROOT.parent / "shared" / "realaudio"
+DATA = ROOT / "tests" / "data"
 HELD_OUT = ROOT / "bench" / "data" / "held-out"
 RESULTS = ROOT / "bench" / "results" / "verify.txt"
 TABLE: list[str] = []
@@ -96,20 +96,18 @@ def held_out_lines() -> list[Line]:
 
 
 def apollo_lines() -> list[Line]:
-    folder = REAL / "apollo11"
-    rows = list(csv.DictReader(open(folder / "reference_nasa.tsv"), delimiter="\t"))
+    rows = list(csv.DictReader(open(DATA / "apollo11.tsv"), delimiter="\t"))
     starts = [float(r["approx_start_s_in_clip"]) for r in rows]
     ends = starts[1:] + [starts[-1] + 6.0]
-    return [Line(folder / "apollo11.mp3", s, e, r["text"].replace(" - -", "").replace(" - ", " "),
+    return [Line(DATA / "apollo11.mp3", s, e, r["text"].replace(" - -", "").replace(" - ", " "),
                  False) for s, e, r in zip(starts, ends, rows)]
 
 
 def phone_lines() -> list[Line]:
-    folder = REAL / "phone-call"
     lines = []
-    for row in open(folder / "sample.stm"):
+    for row in open(DATA / "phone-call.stm"):
         parts = row.split(maxsplit=5)
-        lines.append(Line(folder / "sample.wav", float(parts[3]), float(parts[4]), parts[5].strip(),
+        lines.append(Line(DATA / "phone-call.wav", float(parts[3]), float(parts[4]), parts[5].strip(),
                           True))
     return lines
 
