@@ -5,10 +5,11 @@ of ``tests/conftest.py`` (injected as the tests inject it), because the claim is
 the workspace and the tables, not about what Whisper hears. One run prints, as counts:
 
 1. A batch of ``--files`` short WAVs, 5 % of them damaged (cut inside the header, empty,
-   text named .wav, random bytes named .mp3), is started as ``dispatch transcribe`` in a process of its own and
-   killed with SIGKILL after a random number of recordings; the same command is run again.
-   Against a clean run of the same batch: lost rows, duplicated rows, files transcribed
-   again after they were committed, damaged files reported with a reason.
+   text named .wav, random bytes named .mp3), is started as ``dispatch transcribe`` in a
+   process of its own and killed with SIGKILL after a random number of recordings; the
+   same command is run again. Against a clean run of the same batch: lost rows,
+   duplicated rows, files transcribed again after they were committed, damaged files
+   reported with a reason.
 2. The folder is moved and every file renamed; the same command again: recordings
    transcribed again (0 expected), and whether the tables are identical except for paths.
 
