@@ -30,6 +30,8 @@ RUNS = {  # name: (full arguments, quick arguments)
     "verify": ([], ["--quick"]),
     "throughput": ([], ["--minutes", "5"]),
     "jobs": (["--repeat", "1"], ["--repeat", "1", "--minutes", "5"]),
+    "faults": ([], ["--files", "200"]),
+    "review": ([], []),
 }
 
 
