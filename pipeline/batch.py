@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import audio
+from pipeline.calls import CallOptions
 from pipeline.executors import (
     ClusterSpec,
     DaskExecutor,
@@ -35,7 +36,7 @@ from pipeline.executors import (
     decode_shipped,
 )
 from pipeline.files import atomic_path, output_errors
-from pipeline.records import Failure, Speaker, Transcript
+from pipeline.records import CallInfo, Failure, Speaker, Transcript
 from pipeline.speakers import SpeakerOptions, SpeakerSettings, Voices, embed_voices, store_voices
 from pipeline.transcribe import TranscribeOptions, transcribe_file
 from pipeline.workspace import Workspace, file_sha256, locked, transcript_key
@@ -81,6 +82,9 @@ class BatchSummary:
     """Who speaks in the batch, with roles (empty when speakers were not labelled)."""
     tables: list[Path] = field(default_factory=list)
     """The tables written (segments.csv, words.csv), when :func:`transcribe_paths` wrote them."""
+    calls: list[CallInfo] = field(default_factory=list)
+    """Call metadata of the recordings that have any (encrypted calls, never transcribed,
+    included), when :func:`transcribe_paths` read it."""
 
     @property
     def audio_hours(self) -> float:
@@ -251,12 +255,15 @@ def transcribe_paths(
     progress: bool = True,
     samples_for: AudioCache | None = None,
     cluster: ClusterSpec | None = None,
+    calls: CallOptions | None = None,
 ) -> BatchSummary:
     """Transcribe recordings into ``out_dir``: the batch, its speakers, and the tables.
 
-    Runs :func:`run_batch` on the workspace in ``out_dir``, labels the speakers of the
-    whole batch (unless ``speakers`` is None), and writes ``segments.csv`` and
-    ``words.csv`` there.
+    Reads the call metadata beside each recording (:mod:`pipeline.calls`), runs
+    :func:`run_batch` on the workspace in ``out_dir`` over the calls that are not
+    encrypted, labels the speakers of the whole batch (unless ``speakers`` is None; the
+    radio's unit IDs name them where a call says who keyed up), and writes
+    ``segments.csv``, ``words.csv`` and ``calls.csv`` there.
 
     Args:
         paths: Files and folders.
@@ -268,9 +275,10 @@ def transcribe_paths(
         progress: Show a progress bar on stderr.
         samples_for: An ``AudioCache`` that keeps the samples decoded for a later stage.
         cluster: Transcribe on this Dask cluster instead of this machine.
+        calls: How call metadata is read (unit tags, time zone); defaults when None.
 
     Returns:
-        The summary, with the batch's speakers and the tables written.
+        The summary, with the batch's speakers, its calls and the tables written.
 
     Raises:
         FileNotFoundError: A path does not exist.
@@ -280,21 +288,32 @@ def transcribe_paths(
         pipeline.errors.DispatchError: The model cannot be loaded, or the cluster reached.
     """
     from pipeline import export
+    from pipeline.calls import CallReader
     from pipeline.speakers import label_speakers
+    from pipeline.speakers.radio import attach_calls, batch_speakers
 
+    recordings = find_recordings(paths)
+    found = CallReader(calls).read_all(recordings)
+    audible = [r for r in recordings if r not in found or not found[r].encrypted]
     with locked(out_dir), output_errors(out_dir):
         with Workspace(out_dir) as workspace:
-            summary = run_batch(paths, options, workspace, jobs=jobs, threads=threads,
+            summary = run_batch(audible, options, workspace, jobs=jobs, threads=threads,
                                 progress=progress, speakers=speakers.options if speakers else None,
                                 samples_for=samples_for, cluster=cluster)
             if speakers is not None and summary.transcripts:
                 labels = label_speakers(summary.transcripts, workspace, speakers,
                                         samples_for=samples_for)
                 summary.speakers = labels.speakers
-        frames = {"segments.csv": export.segments_frame, "words.csv": export.words_frame}
+        units = attach_calls(summary.transcripts, found)
+        if units:
+            summary.speakers = batch_speakers(summary.transcripts, summary.speakers, units)
+        summary.calls = list(found.values())
+        frames = {"segments.csv": export.segments_frame(summary.transcripts),
+                  "words.csv": export.words_frame(summary.transcripts),
+                  "calls.csv": export.calls_frame(summary.calls)}
         for name, frame in frames.items():
             with atomic_path(Path(out_dir) / name) as tmp:
-                export.write_table(frame(summary.transcripts), tmp)
+                export.write_table(frame, tmp)
             summary.tables.append(Path(out_dir) / name)
     return summary
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from pipeline.calls import CALL_COLUMNS, call_fields
 from pipeline.files import atomic_path
 from pipeline.records import Transcript
 
@@ -25,6 +26,7 @@ SEGMENT_COLUMNS = [
     "no_speech_prob",
     "compression_ratio",
     "transmission_id",
+    *CALL_COLUMNS,
 ]
 WORD_COLUMNS = [
     "recording",
@@ -35,6 +37,7 @@ WORD_COLUMNS = [
     "speaker",
     "word",
     "probability",
+    *CALL_COLUMNS,
 ]
 FORMATS = ("csv", "json", "parquet", "srt", "vtt")
 """Formats ``dispatch export`` writes transcripts in (tables: csv, json, parquet; subtitles: srt, vtt)."""
@@ -70,11 +73,18 @@ def segments_frame(transcripts: Iterable[Transcript]):
             "no_speech_prob": round(s.no_speech_prob, 4),
             "compression_ratio": round(s.compression_ratio, 3),
             "transmission_id": s.transmission_id,
+            **call_fields(t.call, s.start, s.end, s.unit, s.unit_tag),
         }
         for t in transcripts
         for s in t.segments
     ]
-    return pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+    return _calls_typed(pd.DataFrame(rows, columns=SEGMENT_COLUMNS))
+
+
+def _calls_typed(frame):
+    """``emergency`` as a nullable boolean: true, false, or blank where no call says."""
+    frame["emergency"] = frame["emergency"].astype("boolean")
+    return frame
 
 
 def words_frame(transcripts: Iterable[Transcript]):
@@ -96,10 +106,11 @@ def words_frame(transcripts: Iterable[Transcript]):
                         "speaker": s.speaker,
                         "word": w.word,
                         "probability": round(w.probability, 4),
+                        **call_fields(t.call, w.start, w.end, s.unit, s.unit_tag),
                     }
                 )
                 word_id += 1
-    return pd.DataFrame(rows, columns=WORD_COLUMNS)
+    return _calls_typed(pd.DataFrame(rows, columns=WORD_COLUMNS))
 
 
 def safe_frame(frame):
@@ -188,16 +199,22 @@ CHECK_COLUMNS = [
     "quote_id", "source", "quote_text", "attributed_to", "verdict", "confidence", "recording",
     "start_s", "end_s", "speaker", "heard_text", "differences", "omitted_text", "context_before",
     "context_after", "line_id", "attribution_ok", "splice_gap_s", "listen_start_s",
-    "listen_end_s", "review_rank", "reasons",
+    "listen_end_s", "review_rank", "reasons", *CALL_COLUMNS,
 ]
 QUOTE_WORD_COLUMNS = [
     "quote_id", "word_index", "word", "status", "start_s", "end_s", "probability", "heard",
 ]
 
 
-def quotes_frame(checks):
-    """One row per checked quote, columns ``CHECK_COLUMNS``; lists joined with `` | ``."""
+def quotes_frame(checks, transcripts: Iterable[Transcript] = ()):
+    """One row per checked quote, columns ``CHECK_COLUMNS``; lists joined with `` | ``.
+
+    ``transcripts`` (the batch's) give each located quote its call's columns (wall-clock
+    times, talkgroup, the unit keyed up at its start); without them those are blank.
+    """
     import pandas as pd
+
+    calls = {t.recording: t.call for t in transcripts}
 
     rows = [
         {
@@ -223,12 +240,52 @@ def quotes_frame(checks):
             "listen_end_s": c.listen_end_s,
             "review_rank": c.review_rank,
             "reasons": " | ".join(c.reasons),
+            **call_fields(calls.get(c.recording), c.start_s, c.end_s),
         }
         for c in checks
     ]
     frame = pd.DataFrame(rows, columns=CHECK_COLUMNS)
     frame["review_rank"] = frame["review_rank"].astype("Int64")  # whole numbers, blank where none
-    return frame
+    return _calls_typed(frame)
+
+
+CALL_TABLE_COLUMNS = [
+    "recording", "source", "started_at", "ended_at", "system", "talkgroup", "talkgroup_tag",
+    "talkgroup_description", "talkgroup_group", "freq", "emergency", "encrypted", "transcribed",
+    "units", "notes",
+]
+
+
+def calls_frame(calls):
+    """One row per call (``calls.csv``), columns ``CALL_TABLE_COLUMNS``: encrypted calls are
+    listed here and not transcribed; ``units`` lists who keyed up (``ID tag`` joined with
+    `` | ``), ``notes`` what was wrong with the metadata."""
+    import pandas as pd
+
+    from pipeline.calls import iso
+
+    rows = [
+        {
+            "recording": c.recording,
+            "source": c.source.value,
+            "started_at": iso(c.started_at),
+            "ended_at": iso(c.at(c.duration)) if c.duration is not None else "",
+            "system": c.system,
+            "talkgroup": c.talkgroup,
+            "talkgroup_tag": c.talkgroup_tag,
+            "talkgroup_description": c.talkgroup_description,
+            "talkgroup_group": c.talkgroup_group,
+            "freq": c.freq,
+            "emergency": c.emergency,
+            "encrypted": c.encrypted,
+            "transcribed": not c.encrypted,
+            "units": " | ".join(dict.fromkeys(f"{u.unit} {u.tag}".strip() for u in c.units
+                                              if u.unit)),
+            "notes": " | ".join(c.notes),
+        }
+        for c in calls
+    ]
+    return pd.DataFrame(rows, columns=CALL_TABLE_COLUMNS)
 
 
 def quote_words_frame(checks):

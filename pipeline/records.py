@@ -7,6 +7,7 @@ in the recording they belong to.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import Enum
 
 
@@ -190,6 +191,89 @@ class Segment:
     """Index of the transmission the segment came from, -1 if unknown."""
     speaker: str = ""
     """Speaker label (empty until speakers are labelled)."""
+    unit: str = ""
+    """Radio unit ID keyed up while the segment was spoken (a call's ``srcList``); empty
+    where no call metadata names one."""
+    unit_tag: str = ""
+    """The unit's name (the call's ``tag`` or a unit tags file), empty where unknown."""
+
+
+class CallSource(TextEnum):
+    """Where a call's metadata was read from."""
+
+    TRUNK_RECORDER = "trunk-recorder"
+    SDRTRUNK = "sdrtrunk"
+    RDIO_SCANNER = "rdio-scanner"
+    OPENMHZ = "openmhz"
+    BROADCASTIFY = "broadcastify"
+    SIDECAR = "sidecar"
+
+
+@dataclass
+class UnitKey:
+    """One radio unit keying up inside a call (a trunk-recorder ``srcList`` entry)."""
+
+    start: float
+    """Offset in the call's audio where the unit keyed up, seconds (``pos``)."""
+    end: float
+    """Offset where the next unit keyed up, or the end of the call."""
+    unit: str
+    """Radio unit ID, empty where the system did not decode one (``src`` -1)."""
+    tag: str = ""
+    """The unit's name: the call's ``tag``, or the unit tags file's."""
+    role: Role | None = None
+    """Dispatcher or unit, where the radio metadata says (set when a batch is named)."""
+    emergency: bool = False
+    """The unit signalled an emergency on this transmission."""
+
+
+@dataclass
+class CallInfo:
+    """What the radio system recorded about one call: when, which talkgroup, who keyed up."""
+
+    recording: str
+    """The recording the call belongs to."""
+    source: CallSource
+    """Where the metadata came from."""
+    started_at: datetime | None = None
+    """Wall-clock start of the audio, with its zone; None where unknown."""
+    system: str = ""
+    """The radio system's short name (trunk-recorder ``short_name``)."""
+    talkgroup: str = ""
+    """Talkgroup number (or a channel name where the source has no number)."""
+    talkgroup_tag: str = ""
+    """Talkgroup alpha tag ("Zone 8 Dispatch")."""
+    talkgroup_description: str = ""
+    """Talkgroup description."""
+    talkgroup_group: str = ""
+    """Talkgroup group ("Police")."""
+    freq: float | None = None
+    """Frequency in Hz."""
+    emergency: bool = False
+    """The call was flagged as an emergency."""
+    encrypted: bool = False
+    """The call was encrypted: listed, never transcribed."""
+    duration: float | None = None
+    """Length the metadata gives, seconds (the audio's own length wins where known)."""
+    units: list[UnitKey] = field(default_factory=list)
+    """Who keyed up when, in time order (empty where the source does not say)."""
+    notes: list[str] = field(default_factory=list)
+    """What was wrong with the metadata and what was done about it, one sentence each."""
+
+    def __post_init__(self) -> None:
+        self.source = CallSource(self.source)
+
+    def at(self, offset: float) -> datetime | None:
+        """Wall-clock time ``offset`` seconds into the call, None where the start is unknown."""
+        return None if self.started_at is None else self.started_at + timedelta(seconds=offset)
+
+    def unit_at(self, start: float, end: float) -> UnitKey | None:
+        """The unit keyed up for most of [start, end] (the nearest where none overlaps)."""
+        if not self.units:
+            return None
+        mid = (start + end) / 2
+        return max(self.units, key=lambda u: (min(u.end, end) - max(u.start, start),
+                                              -abs((u.start + u.end) / 2 - mid)))
 
 
 @dataclass
@@ -210,6 +294,9 @@ class Transcript:
     """Transcribed segments, in time order."""
     transmissions: list[Transmission] = field(default_factory=list)
     """Transmissions found by segmentation, in time order."""
+    call: CallInfo | None = None
+    """The radio system's metadata for the recording (talkgroup, start, units), if any;
+    read beside the recording when a batch is tabled, never stored with the transcript."""
 
     @property
     def words(self) -> list[Word]:
