@@ -11,16 +11,24 @@ Contractions stay one token (``we're``); :func:`same_form` and
 :func:`contraction_of` say when two token sequences differ only in form
 (contraction, filler, number format, hyphenation or spacing).
 
-What it does not do: spelling correction, stemming, or ordinals
-(``first`` / ``1st``).
+Radio words come from a glossary shipped as data (``pipeline/data/glossary.csv``: street
+and title abbreviations, ten-codes, phonetic letters, each row with its source), which an
+agency's own file in the same columns extends (:func:`load_glossary`): ``St.`` and
+``street``, ``10-4`` and ``104``, ``Adam`` and ``A`` differ only in form. So does a
+reporter's typo that swaps two letters of a longer word or doubles one.
+
+What it does not do: spelling correction beyond those typos, stemming, or ordinals beyond
+those :func:`same_digits` reads (``eighth`` / ``8th``).
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from pipeline.records import Word
 
@@ -65,6 +73,11 @@ VARIANTS = {"towards": "toward", "afterwards": "afterward", "backwards": "backwa
 """Spellings of one word that a recogniser and a reporter may each write."""
 ZEROS = frozenset({"oh", "o"})
 """Words said for a zero between digits (``three oh five`` is ``305``)."""
+GLOSSARY = Path(__file__).resolve().parent / "data" / "glossary.csv"
+"""The shipped glossary of radio words (columns ``kind, written, said, source``)."""
+MIN_TYPO_LETTERS = 5
+"""Shortest word in which two swapped or one doubled letter count as a typo, not another
+word: in shorter words one letter makes another word too often (``on``/``no``)."""
 
 _WORD_BREAK = re.compile(r"[\s\u2014\u2015\u2026]+|\.{3,}|-{2,}")
 _EDGE = re.compile(r"^[^\w]+|[^\w]+$")
@@ -367,6 +380,126 @@ def _categories(tokens: Iterable[Token]) -> set[str]:
     return kinds
 
 
+@dataclass(frozen=True)
+class GlossaryEntry:
+    """One glossary row: a written form and the words it is said as."""
+
+    kind: str
+    """``street``, ``title``, ``signal``, ``phonetic`` or an agency's own kind."""
+    written: str
+    """As a reporter may print it (``St.``, ``10-4``, ``A``)."""
+    said: str
+    """The words said (``street``, ``ten four``, ``Adam``)."""
+    source: str = ""
+    """Where the row comes from."""
+
+
+def load_glossary(*paths: str | Path) -> tuple[GlossaryEntry, ...]:
+    """The shipped glossary's rows, then those of each agency file given (same columns;
+    lines starting with ``#`` are comments).
+
+    >>> [e.said for e in load_glossary() if e.written == "blvd"]
+    ['boulevard']
+    """
+    rows: list[GlossaryEntry] = []
+    for path in (GLOSSARY, *paths):
+        with open(path, encoding="utf-8", newline="") as f:
+            lines = [line for line in f if line.strip() and not line.lstrip().startswith("#")]
+        for row in csv.DictReader(lines):
+            if row.get("written") and row.get("said"):
+                rows.append(GlossaryEntry(row["kind"].strip(), row["written"].strip(),
+                                          row["said"].strip(), (row.get("source") or "").strip()))
+    return tuple(rows)
+
+
+_GLOSSARY_FILES: list[Path] = []
+
+
+def use_glossary(*paths: str | Path) -> None:
+    """Extend the glossary that comparisons use with agency files (``--glossary FILE``)."""
+    _GLOSSARY_FILES[:] = [Path(p) for p in paths]
+    _glossary_phrases.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def _glossary_phrases() -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Normalised phrase -> the canonical phrase its class is compared as: a written form
+    and every word it is said as map to its first row's said words; phonetic words map to
+    their letter first (``Nora`` is ``N``)."""
+    def norm(text: str) -> tuple[str, ...]:
+        return tuple(t.text for t in normalize(text))
+
+    entries = load_glossary(*_GLOSSARY_FILES)
+    letters = {norm(e.said): norm(e.written) for e in entries if e.kind == "phonetic"}
+    first: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for e in entries:
+        if e.kind != "phonetic":
+            first.setdefault(norm(e.written), norm(e.said))
+    out = {said: first.get(letter, letter) for said, letter in letters.items()}
+    for e in entries:
+        if e.kind != "phonetic":
+            out.setdefault(norm(e.written), first[norm(e.written)])
+            out.setdefault(norm(e.said), first[norm(e.written)])
+    return {k: v for k, v in out.items() if k}
+
+
+def glossary_form(texts: Sequence[str]) -> list[str]:
+    """Normalised words with every glossary phrase written as its class's canonical words.
+
+    >>> glossary_form(["79th", "st"]), glossary_form(["10", "4"]) == glossary_form(["104"])
+    (['79th', 'street'], True)
+    """
+    phrases = _glossary_phrases()
+    longest = max((len(k) for k in phrases), default=1)
+    out: list[str] = []
+    i = 0
+    while i < len(texts):
+        for n in range(min(longest, len(texts) - i), 0, -1):
+            canon = phrases.get(tuple(texts[i:i + n]))
+            if canon is not None:
+                out += canon
+                i += n
+                break
+        else:
+            out.append(texts[i])
+            i += 1
+    return out
+
+
+def is_typo(a: str, b: str) -> bool:
+    """Whether two different words are one word with a reporter's typo: two neighbouring
+    letters swapped, or one letter doubled, in a word of ``MIN_TYPO_LETTERS`` or more.
+
+    >>> is_typo("insertion", "insretion"), is_typo("occurred", "occured"), is_typo("on", "no")
+    (True, True, False)
+    >>> is_typo("westbound", "eastbound")
+    False
+    """
+    if a == b or min(len(a), len(b)) < MIN_TYPO_LETTERS - 1 or max(len(a), len(b)) < MIN_TYPO_LETTERS:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] \
+            and a[diff[1]] == b[diff[0]]
+    short, long = sorted((a, b), key=len)
+    if len(long) != len(short) + 1:
+        return False
+    i = next((k for k in range(len(short)) if short[k] != long[k]), len(short))
+    return long[:i] + long[i + 1:] == short and i > 0 and long[i] == long[i - 1]
+
+
+def _typos(xa: list[str], xb: list[str]) -> tuple[list[str], list[str]]:
+    """Each word of ``xb`` that is a typo of the word at its place in ``xa`` written as it."""
+    if len(xa) != len(xb):
+        return xa, xb
+    return xa, [x if is_typo(x, y) else y for x, y in zip(xa, xb)]
+
+
+def _spacing(xa: list[str], xb: list[str]) -> tuple[list[str], list[str]]:
+    """Both sides as one string without spaces or apostrophes."""
+    return ["".join(xa).replace("'", "")], ["".join(xb).replace("'", "")]
+
+
 def same_form(a: Sequence[str], b: Sequence[str]) -> str | None:
     """Say whether two word sequences differ only in form, and how.
 
@@ -379,7 +512,8 @@ def same_form(a: Sequence[str], b: Sequence[str]) -> str | None:
 
     Returns:
         ``"same"`` when identical; a comma-separated reason (``"contraction"``,
-        ``"filler"``, ``"spelling"`` (``towards``/``toward``), ``"number format"``,
+        ``"filler"``, ``"spelling"`` (``towards``/``toward``), ``"abbreviation"`` (a
+        glossary form: ``St.``/``street``, ``10-4``/``104``), ``"typo"``, ``"number format"``,
         ``"hyphenation"``, ``"spacing"``, ``"case"``,
         ``"punctuation"``, ``"apostrophe"``) when they differ only in form; None when the
         words differ.
@@ -388,6 +522,8 @@ def same_form(a: Sequence[str], b: Sequence[str]) -> str | None:
     ('contraction', 'number format')
     >>> same_form(["clear", "out"], ["clear", "up"]) is None
     True
+    >>> same_form(["Halsted", "Ave."], ["Halsted", "avenue"]), same_form(["locaiton"], ["location"])
+    ('punctuation, abbreviation', 'typo')
     """
     if list(a) == list(b):
         return "same"
@@ -400,12 +536,19 @@ def same_form(a: Sequence[str], b: Sequence[str]) -> str | None:
         ("filler", lambda xs: [x for x in xs if x not in FILLERS]),
         ("spelling", lambda xs: [VARIANTS.get(x, x) for x in xs]),
         ("contraction", _contract),
-        ("spacing", lambda xs: ["".join(xs).replace("'", "")]),
+        ("abbreviation", glossary_form),
     )
     for name, step in steps:
         if xa == xb:
             break
         na, nb = step(xa), step(xb)
+        if (na, nb) != (xa, xb):
+            reasons.append(name)
+        xa, xb = na, nb
+    for name, pair in (("typo", _typos), ("spacing", _spacing)):
+        if xa == xb:
+            break
+        na, nb = pair(xa, xb)
         if (na, nb) != (xa, xb):
             reasons.append(name)
         xa, xb = na, nb

@@ -17,7 +17,8 @@ from pipeline.adjudicate.options import AdjudicateOptions
 from pipeline.audio import SAMPLE_RATE
 from pipeline.records import Verdict, Word, WordStatus
 
-FORMAL = frozenset({"contraction", "filler", "number format", "hyphenation", "spacing"})
+FORMAL = frozenset({"contraction", "filler", "number format", "hyphenation", "spacing",
+                    "abbreviation", "typo"})
 """Differences of form (:func:`pipeline.text.same_form`'s reasons) that make a quote
 ``minor`` rather than ``verbatim``; case, punctuation and apostrophes do not."""
 
