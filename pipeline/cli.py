@@ -17,8 +17,9 @@ import click
 from pipeline import __version__
 
 DEFAULT_OUT = "results"
-TABLES = ("segments", "words", "speakers")
-"""What ``dispatch export`` writes: the transcripts' segments or words, or the speaker turns."""
+TABLES = ("segments", "words", "speakers", "quotes")
+"""What ``dispatch export`` writes: the transcripts' segments or words, the speaker turns, or
+the checked quotes."""
 SPEAKER_FORMAT = "rttm"
 """The one format of the speakers table, beside the export formats of the transcripts."""
 
@@ -51,8 +52,9 @@ def _engines() -> Sequence[str]:
 
 def _export_formats() -> Sequence[str]:
     from pipeline.export import FORMATS
+    from pipeline.formats import QUOTE_FORMATS
 
-    return (*FORMATS, SPEAKER_FORMAT)
+    return tuple(dict.fromkeys((*FORMATS, SPEAKER_FORMAT, *QUOTE_FORMATS)))
 
 
 @contextlib.contextmanager
@@ -116,11 +118,46 @@ def transcribe_options(f):
                      help="Number of speakers, when known (default: estimated)."),
         click.option("--speaker-names", type=click.Path(exists=True, dir_okay=False),
                      default=None, help="File of 'label = name' lines (Unit 2 = Beat 833)."),
-        click.option("--quiet", is_flag=True, help="No progress bar."),
+        click.option("-q", "--quiet", is_flag=True,
+                     help="No progress bars and no legend under the summary (for scripts)."),
+        click.option("--output-format", "output_formats", default=None, metavar="FORMATS",
+                     callback=_parse_output_formats,
+                     help="Also write each recording as txt, vtt, srt, tsv, json, vtt-words (comma "
+                          "separated) or all, as OUT/<format>/<name>.<ext>."),
+        click.option("--excel", is_flag=True,
+                     help="Write CSVs with a byte-order mark, so Excel on Windows opens them as UTF-8."),
     ]
     for decorator in reversed(decorators):
         f = decorator(f)
     return f
+
+
+def _parse_output_formats(_ctx, _param, value: str | None) -> tuple[str, ...]:
+    """``--output-format``'s comma-separated names as a tuple (empty when not given)."""
+    if not value:
+        return ()
+    from pipeline.formats import parse_output_formats
+
+    try:
+        return parse_output_formats(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from e
+
+
+def _write_extras(transcripts, out_dir: str, output_formats: Sequence[str], tables: Sequence[Path],
+                  excel: bool) -> None:
+    """The per-recording files of ``--output-format``, and ``--excel``'s byte-order marks."""
+    from pipeline import export, formats
+
+    with writing(out_dir):
+        if excel:
+            for path in tables:
+                if Path(path).suffix == ".csv":
+                    export.with_bom(path)
+        if output_formats:
+            written = formats.write_transcripts(transcripts, out_dir, output_formats)
+            folders = sorted({str(Path(out_dir) / f) for f in output_formats})
+            click.echo(f"wrote {len(written)} files in {', '.join(folders)}")
 
 
 def _options(model, engine, beam_size, prompt, vocab, no_pack):
@@ -141,6 +178,48 @@ def _prompt(prompt: str | None, vocab: str | None) -> str | None:
     return ", ".join(parts) or None
 
 
+def call_options(f):
+    """``--unit-tags`` and ``--tz``, passed on as one ``CallOptions`` named ``calls``."""
+
+    @click.option("--unit-tags", type=click.Path(dir_okay=False), default=None,
+                  help="trunk-recorder unit tags file ('unit ID,tag' lines) naming radio units.")
+    @click.option("--tz", default=None, metavar="ZONE",
+                  help="Zone for wall-clock times (America/Chicago); also the zone of times "
+                       "written without one. Default: UTC.")
+    @functools.wraps(f)
+    def with_calls(*args, unit_tags, tz, **kwargs):
+        from pipeline.calls import CallOptions
+
+        return f(*args, calls=CallOptions(unit_tags=unit_tags, tz=tz), **kwargs)
+
+    return with_calls
+
+
+def _print_calls(summary, lines: int = 12, width: int = 80) -> None:
+    """The batch's calls: how many, on which talkgroups, the encrypted ones, and the first
+    segments with their wall-clock time, talkgroup and unit."""
+    from pipeline.calls import iso
+
+    if not summary.calls:
+        return
+    secret = [c for c in summary.calls if c.encrypted]
+    groups = sorted({f"{c.talkgroup} {c.talkgroup_tag}".strip() for c in summary.calls
+                     if c.talkgroup and not c.encrypted})
+    click.echo(f"{len(summary.calls) - len(secret)} calls on {', '.join(groups) or '?'}"
+               + (f"; {len(secret)} encrypted, listed in calls.csv, not transcribed"
+                  if secret else ""))
+    rows = sorted(((t.call.at(s.start), t.call, s) for t in summary.transcripts
+                   if t.call is not None and t.call.started_at is not None for s in t.segments),
+                  key=lambda r: r[0])
+    for when, call, seg in rows[:lines]:
+        head = f"{iso(when)[11:19]}  {call.talkgroup:>5}  {(seg.speaker or seg.unit)[:18]:<18}  "
+        text = seg.text.strip()
+        room = width - len(head)
+        click.echo(head + (text if len(text) <= room else text[: room - 1] + "…"))
+    if len(rows) > lines:
+        click.echo(f"... {len(rows) - lines} more segments in segments.csv")
+
+
 def _print_summary(summary) -> None:
     """What a batch did, the tables it wrote, and each recording that failed."""
     n = len(summary.transcripts)
@@ -157,8 +236,10 @@ def _print_summary(summary) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @transcribe_options
+@call_options
 def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no_pack, out_dir,
-               no_speakers, num_speakers, speaker_names, quiet, cluster, ship_audio):
+               no_speakers, num_speakers, speaker_names, quiet, cluster, ship_audio, output_formats,
+               excel, calls=None):
     """Transcribe recordings (files or folders) into segments.csv and words.csv.
 
     Finished recordings are kept in a workspace in the output folder: a re-run
@@ -169,16 +250,19 @@ def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no
         dispatch transcribe audio_samples/ --out results/
         dispatch transcribe night.mp3 --model base --prompt "Beat 833, 10-4"
         dispatch transcribe /shared/calls/ --cluster tcp://10.0.0.5:8786
+        dispatch transcribe calls/ --output-format srt,txt   # results/srt/<name>.srt ...
     """
     from pipeline.batch import transcribe_paths
 
     options = _options(model, engine, beam_size, prompt, vocab, no_pack)
     speakers = _speaker_settings(no_speakers, num_speakers, speaker_names)
     with writing(out_dir):
-        summary = transcribe_paths(paths, options, out_dir, jobs=jobs, threads=threads,
+        summary = transcribe_paths(paths, options, out_dir, calls=calls, jobs=jobs, threads=threads,
                                    speakers=speakers, progress=not quiet,
                                    cluster=_cluster_spec(cluster, ship_audio))
+    _write_extras(summary.transcripts, out_dir, output_formats, summary.tables, excel)
     _print_summary(summary)
+    _print_calls(summary)
     if summary.failures:
         sys.exit(1)
 
@@ -211,23 +295,35 @@ def _speaker_settings(no_speakers, num_speakers, speaker_names):
               show_default=True)
 @click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True,
               type=click.Path(file_okay=False), help="Output folder holding the workspace.")
-def export_cmd(table, fmt, out_dir):
-    """Re-export the transcripts of the last run from the workspace.
+@click.option("--output-format", "output_formats", default=None, metavar="FORMATS",
+              callback=_parse_output_formats,
+              help="Segments as txt, vtt, srt, tsv, json, vtt-words (comma separated) or all: one "
+                   "OUT/<format>/<name>.<ext> per recording.")
+@click.option("--excel", is_flag=True,
+              help="Write CSV with a byte-order mark, so Excel on Windows opens it as UTF-8.")
+def export_cmd(table, fmt, out_dir, output_formats, excel):
+    """Re-export the transcripts of the last run from the workspace, or the quotes.
 
     The tables hold the recordings the last finished `dispatch transcribe` (or
-    `verify`) was given, each once. SRT and VTT write one subtitle file per
-    recording (segments only); RTTM writes the speaker turns of the last labelled batch.
+    `verify`) was given, each once. SRT and VTT (and every --output-format) write one
+    file per recording, named after it (segments only); RTTM writes the speaker turns
+    of the last labelled batch; quotes (verify's quotes.csv) are written as csv, json or
+    md (a Markdown table to paste into a CMS).
 
     \b
     Example:
         dispatch export words --format json
-        dispatch export segments --format vtt --out results/
+        dispatch export segments --output-format srt,txt --out results/
         dispatch export speakers --format rttm
+        dispatch export quotes --format md
     """
-    from pipeline import export
+    from pipeline import export, formats
     from pipeline.files import atomic_path
     from pipeline.workspace import FILENAME, Workspace
 
+    if table == "quotes":
+        _export_quotes(Path(out_dir), fmt, excel)
+        return
     if not (Path(out_dir) / FILENAME).exists():
         raise click.ClickException(f"no workspace in {out_dir}/: run `dispatch transcribe` first")
     if (table == "speakers") != (fmt == SPEAKER_FORMAT):
@@ -238,17 +334,43 @@ def export_cmd(table, fmt, out_dir):
         if table == "speakers":
             _export_rttm(workspace, Path(out_dir) / "speakers.rttm")
             return
-        if fmt in ("srt", "vtt"):
+        if output_formats or fmt in ("srt", "vtt"):
             if table != "segments":
-                raise click.ClickException(f"{fmt} files hold segments, not {table}")
-            for path in export.write_subtitles(transcripts, Path(out_dir) / fmt, fmt):
-                click.echo(f"wrote {path}")
+                raise click.ClickException(f"{'/'.join(output_formats) or fmt} files hold segments, "
+                                           f"not {table}")
+            written = formats.write_transcripts(transcripts, out_dir, output_formats or (fmt,))
+            folders = sorted({str(Path(out_dir) / f) for f in output_formats or (fmt,)})
+            click.echo(f"wrote {len(written)} files in {', '.join(folders)}")
             return
+        if fmt not in export.FORMATS:
+            raise click.ClickException(f"{table} are exported as csv, json or parquet, not {fmt}")
         frame = {"segments": export.segments_frame, "words": export.words_frame}[table](transcripts)
         path = Path(out_dir) / f"{table}.{fmt}"
         with atomic_path(path) as tmp:
-            export.write_table(frame, tmp, fmt)
+            export.write_table(frame, tmp, fmt, excel=excel)
     click.echo(f"wrote {path} ({len(frame)} rows)")
+
+
+def _export_quotes(out_dir: Path, fmt: str, excel: bool) -> None:
+    """verify's quotes.csv as csv (with a byte-order mark for ``--excel``), json or md."""
+    from pipeline import export, formats
+    from pipeline.files import atomic_path
+
+    source = out_dir / "quotes.csv"
+    if not source.exists():
+        raise click.ClickException(f"no quotes.csv in {out_dir}/: run `dispatch verify` first")
+    if fmt not in formats.QUOTE_FORMATS:
+        raise click.ClickException(f"quotes are exported as {', '.join(formats.QUOTE_FORMATS)}, not {fmt}")
+    with writing(str(out_dir)):
+        rows = export.read_rows(source)
+        if fmt == "csv":
+            path = export.with_bom(source) if excel else source
+        else:
+            path = out_dir / f"quotes.{fmt}"
+            render = formats.quotes_json if fmt == "json" else formats.quotes_markdown
+            with atomic_path(path) as tmp:
+                tmp.write_text(render(rows), encoding="utf-8")
+    click.echo(f"wrote {path} ({len(rows)} quotes)")
 
 
 def _note_unfinished_run(workspace) -> None:
@@ -275,27 +397,36 @@ def _export_rttm(workspace, path: Path) -> None:
     click.echo(f"wrote {path} ({sum(len(ts) for ts in turns.values())} turns)")
 
 
+ENCODING_HELP = ("Encoding of articles that are not UTF-8 and do not declare one "
+                 "(e.g. cp1252, latin-1).")
+
+
 @cli.command()
-@click.argument("articles", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("articles", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the CSV here instead of standard output.")
-def quotes(articles, output):
+@click.option("--encoding", default=None, help=ENCODING_HELP)
+def quotes(articles, output, encoding):
     """Print the quotations found in articles as a CSV to review, edit and feed back.
 
-    Articles are .txt, .md or .html files (or folders of them). The CSV has
-    quote_id, source, text, attributed_to, recording and parts; pass an edited
-    copy to `dispatch verify --quotes`.
+    Articles are .txt, .md, .html (a page saved from the browser: its main text is
+    read, with headline, byline and date) or .docx files, or folders of them. Web
+    addresses are not fetched: save the page and give the file. A quotes table
+    (this command's CSV, or verify's quotes.csv) or a results folder is read back too.
+    The CSV has quote_id, source, text, attributed_to, recording and parts; pass an
+    edited copy to `dispatch verify --quotes`.
 
     \b
     Example:
         dispatch quotes transcripts/ > quotes.csv
+        dispatch quotes saved-page.html --encoding cp1252
         dispatch verify --quotes quotes.csv audio_samples/
     """
     from pipeline import export
     from pipeline.quotes import load_quotes, quotes_to_rows
 
     with library_errors():
-        found = load_quotes(articles)
+        found = load_quotes(articles, encoding=encoding)
     frame = export.safe_frame(export.quote_table_frame(quotes_to_rows(found)))
     if output:
         from pipeline.files import atomic_path, output_errors
@@ -308,22 +439,25 @@ def quotes(articles, output):
 
 
 @cli.command()
-@click.option("--quotes", "quote_paths", multiple=True, required=True, type=click.Path(exists=True),
-              help="Articles (.txt .md .html), quotes tables (.csv .json), or folders of them.")
+@click.option("--quotes", "quote_paths", multiple=True, required=True, type=click.Path(),
+              help="Articles (.txt .md .html .docx), quotes tables (.csv .json: dispatch quotes' "
+                   "CSV or verify's quotes.csv), a results folder, or folders of them.")
+@click.option("--encoding", default=None, help=ENCODING_HELP)
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--judge", "judge_model", default="base", show_default=True,
               help="Model that judges the audio.")
 @click.option("--witness", "witness_model", default="tiny.en", show_default=True,
               help="Second model adding evidence ('none' for none).")
 @transcribe_options
-def verify(quote_paths, paths, judge_model, witness_model, model, engine, beam_size, prompt, vocab,
-           jobs, threads, no_pack, out_dir, no_speakers, num_speakers, speaker_names, quiet, cluster,
-           ship_audio):
+def verify(quote_paths, encoding, paths, judge_model, witness_model, model, engine, beam_size, prompt,
+           vocab, jobs, threads, no_pack, out_dir, no_speakers, num_speakers, speaker_names, quiet,
+           cluster, ship_audio, output_formats, excel):
     """Check quoted lines against recordings: found? where? who? word for word?
 
     Transcribes what the workspace lacks, locates every quote, lets the audio judge
     each one, and writes quotes.csv and quote_words.csv beside segments.csv and
-    words.csv.
+    words.csv. The tables of an earlier verify in the same folder are moved to
+    OUT/runs/<date>T<time>/ first, never replaced.
 
     \b
     Example:
@@ -340,10 +474,12 @@ def verify(quote_paths, paths, judge_model, witness_model, model, engine, beam_s
     with writing(out_dir):
         run = verify_paths(quote_paths, paths, out_dir, verify_options, options, jobs=jobs,
                            threads=threads, speakers=speakers, progress=not quiet,
-                           cluster=_cluster_spec(cluster, ship_audio))
+                           cluster=_cluster_spec(cluster, ship_audio), encoding=encoding)
+    _write_extras(run.summary.transcripts, out_dir, output_formats,
+                  [*run.summary.tables, *run.paths], excel)
     _print_summary(run.summary)
     click.echo()
-    click.echo(report.verdict_table(run.checks))
+    click.echo(report.verdict_table(run.checks, legend=not quiet))
     click.echo(f"wrote {' and '.join(str(p) for p in run.paths)}")
     if run.summary.failures:
         sys.exit(1)

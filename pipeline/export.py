@@ -8,6 +8,7 @@ injection; numbers are left as numbers.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -40,7 +41,8 @@ WORD_COLUMNS = [
     *CALL_COLUMNS,
 ]
 FORMATS = ("csv", "json", "parquet", "srt", "vtt")
-"""Formats ``dispatch export`` writes transcripts in (tables: csv, json, parquet; subtitles: srt, vtt)."""
+"""Formats ``dispatch export`` writes transcripts in (tables: csv, json, parquet; subtitles: srt,
+vtt, one file per recording through :mod:`pipeline.formats`)."""
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -122,10 +124,17 @@ def safe_frame(frame):
     return out
 
 
-def write_table(frame, path: str | Path, fmt: str = "csv") -> Path:
+def write_table(frame, path: str | Path, fmt: str = "csv", excel: bool = False) -> Path:
     """Write a table as CSV (spreadsheet-safe, UTF-8), JSON (records) or Parquet (typed
     columns, for pandas, DuckDB or Spark; needs pyarrow), whole or not at all: it is
     written beside ``path`` and renamed onto it.
+
+    Args:
+        frame: The table.
+        path: Where to write it.
+        fmt: ``csv``, ``json`` or ``parquet``.
+        excel: Begin a CSV with a byte-order mark, so Excel on Windows reads it as UTF-8
+            (without one it reads curly quotes as mojibake); other readers skip it.
 
     Returns:
         The path written.
@@ -135,64 +144,82 @@ def write_table(frame, path: str | Path, fmt: str = "csv") -> Path:
     path = Path(path)
     with atomic_path(path) as tmp:
         if fmt == "csv":
-            safe_frame(frame).to_csv(tmp, index=False, encoding="utf-8")
+            safe_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig" if excel else "utf-8")
         elif fmt == "json":
-            frame.to_json(tmp, orient="records", indent=1, force_ascii=False)
+            Path(tmp).write_text(json_records(frame), encoding="utf-8")
         else:
             frame.to_parquet(tmp, index=False, engine="pyarrow")
     return path
 
 
-def _timestamp(seconds: float, sep: str) -> str:
-    ms = max(0, round(seconds * 1000))
-    h, ms = divmod(ms, 3_600_000)
-    m, ms = divmod(ms, 60_000)
-    s, ms = divmod(ms, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+def json_records(frame) -> str:
+    """A table as a JSON list of records: text as written (pandas would escape ``/``),
+    missing values as ``null``."""
+    return json.dumps(json.loads(frame.to_json(orient="records")), ensure_ascii=False, indent=1) + "\n"
 
 
-def _cue_text(speaker: str, text: str) -> str:
-    text = text.strip().replace("-->", "->")
-    return f"[{speaker}] {text}" if speaker else text
+def with_bom(path: str | Path) -> Path:
+    """Rewrite a UTF-8 CSV with a byte-order mark (for Excel on Windows), whole or not at all."""
+    path = Path(path)
+    data = path.read_bytes()
+    if not data.startswith(BOM):
+        with atomic_path(path) as tmp:
+            Path(tmp).write_bytes(BOM + data)
+    return path
 
 
-def to_srt(transcript: Transcript) -> str:
-    """One recording's segments as SubRip subtitles."""
-    cues = []
-    for n, s in enumerate(transcript.segments, 1):
-        span = f"{_timestamp(s.start, ',')} --> {_timestamp(s.end, ',')}"
-        cues.append(f"{n}\n{span}\n{_cue_text(s.speaker, s.text)}\n")
-    return "\n".join(cues)
+BOM = "\ufeff".encode()
+"""The UTF-8 byte-order mark Excel looks for."""
 
 
-def to_vtt(transcript: Transcript) -> str:
-    """One recording's segments as WebVTT subtitles (speakers as voice tags)."""
-    cues = ["WEBVTT\n"]
-    for s in transcript.segments:
-        span = f"{_timestamp(s.start, '.')} --> {_timestamp(s.end, '.')}"
-        text = s.text.strip().replace("-->", "->").replace("&", "&amp;").replace("<", "&lt;")
-        voice = f"<v {s.speaker}>" if s.speaker else ""
-        cues.append(f"{span}\n{voice}{text}\n")
-    return "\n".join(cues)
+def read_rows(path: str | Path) -> list[dict]:
+    """A CSV table this module wrote, as plain records: numbers as numbers, blanks as None,
+    and the quote that defused a formula-like cell taken off again."""
+    import pandas as pd
+
+    frame = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+    rows = json.loads(frame.to_json(orient="records"))
+    return [{k: _undefused(v) for k, v in row.items()} for row in rows]
 
 
-def write_subtitles(transcripts: Iterable[Transcript], out_dir: str | Path, fmt: str) -> list[Path]:
-    """Write one SRT or VTT file per recording into ``out_dir``; returns the paths."""
-    render = {"srt": to_srt, "vtt": to_vtt}[fmt]
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for t in transcripts:
-        path = out_dir / f"{_safe_stem(t.recording)}.{fmt}"
-        path.write_text(render(t), encoding="utf-8")
-        written.append(path)
-    return written
+def _undefused(value):
+    """A cell as it was before :func:`spreadsheet_safe`.
+
+    >>> _undefused("'=1+1"), _undefused("'tis")
+    ('=1+1', "'tis")
+    """
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(_FORMULA_STARTS):
+        return value[1:]
+    return value
 
 
-def _safe_stem(recording: str) -> str:
-    """A file name for a recording path: its parts joined, odd characters replaced."""
-    stem = Path(recording).with_suffix("").as_posix().strip("./")
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in stem) or "recording"
+RUNS_DIR = "runs"
+"""Where earlier runs' tables are kept, one folder per run named by when it was written."""
+
+
+def keep_earlier(out_dir: str | Path, names: Iterable[str]) -> Path | None:
+    """Move the tables ``names`` that an earlier run left in ``out_dir`` into
+    ``out_dir/runs/<when they were written>/``, so a new run never replaces them.
+
+    Returns:
+        The folder they were moved to, or None when there were none.
+    """
+    from datetime import datetime
+
+    out = Path(out_dir)
+    found = [out / n for n in names if (out / n).is_file()]
+    if not found:
+        return None
+    written = datetime.fromtimestamp(max(p.stat().st_mtime for p in found))
+    folder = out / RUNS_DIR / written.strftime("%Y-%m-%dT%H-%M-%S")
+    n = 1
+    while folder.exists():
+        n += 1
+        folder = folder.with_name(f"{written:%Y-%m-%dT%H-%M-%S}-{n}")
+    folder.mkdir(parents=True)
+    for path in found:
+        path.replace(folder / path.name)
+    return folder
 
 
 CHECK_COLUMNS = [

@@ -48,15 +48,3 @@ def test_json_keeps_raw_text(tmp_path):
     assert "=not a formula in json" in path.read_text()
 
 
-def test_srt_and_vtt():
-    t = make_transcript()
-    t.segments[0].text = "a <b> & --> c"
-    srt = export.to_srt(t)
-    assert srt.splitlines()[:3] == ["1", "00:00:00,500 --> 00:00:01,100", "[Dispatcher] a <b> & -> c"]
-    vtt = export.to_vtt(t)
-    assert vtt.startswith("WEBVTT\n")
-    assert "00:00:00.500 --> 00:00:01.100\n<v Dispatcher>a &lt;b> &amp; -> c" in vtt
-
-
-def test_timestamp_rolls_over_hours():
-    assert export._timestamp(3725.5, ",") == "01:02:05,500"

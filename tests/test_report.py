@@ -43,3 +43,33 @@ def test_places_are_never_cut_short():
 def test_long_quote_ids_keep_their_number():
     table = verdict_table([check("night-the-police-walked-away:12", "verbatim", start=1.0)], width=120)
     assert "night-the-polic…ed-away:12 " in table
+
+
+def test_legend_says_what_each_verdict_shown_and_the_confidence_mean():
+    from pipeline.records import Verdict
+
+    table = verdict_table([check("a", "misquote", start=1.0), check("b", "not_found")], width=120)
+    legend = table.split("1 misquote, 1 not_found")[1]
+    assert f"misquote     {Verdict.MISQUOTE.meaning}" in legend
+    assert f"not_found    {Verdict.NOT_FOUND.meaning}" in legend
+    assert "verbatim" not in legend.split("conf:")[0]  # only the verdicts shown
+    assert "conf:" in legend and "not a probability" in " ".join(legend.split())
+    from pipeline.verify import VerifyOptions
+
+    assert f"{VerifyOptions().not_found_confidence:.2f} for not_found" in " ".join(legend.split())
+
+
+def test_no_legend_when_asked_for_none():
+    assert "conf:" not in verdict_table([check("a", "verbatim", start=1.0)], width=120, legend=False)
+
+
+def test_every_line_fits_an_80_column_terminal():
+    long = check("night-the-police-walked-away:12", "unverifiable", rank=1, start=1234.5,
+                 diff='audio says "for eight twelve copy the description", quote says "per"')
+    long.recording = "audio_samples/2026-11-20/dispatch-channel-north.mp3"
+    long.speaker = "Dispatcher"
+    checks = [long, check("fine", "verbatim", start=3.0), check("gone", "not_found")]
+    table = verdict_table(checks, width=80)
+    assert max(len(line) for line in table.splitlines()) <= 80
+    assert "dispatch-channel-north.mp3 1234.5-1236.5s" in table  # places stay whole
+    assert "dispatch-channel-north.mp3 1234.0-1237.0s" in table
