@@ -263,7 +263,8 @@ def transcribe_paths(
     :func:`run_batch` on the workspace in ``out_dir`` over the calls that are not
     encrypted, labels the speakers of the whole batch (unless ``speakers`` is None; the
     radio's unit IDs name them where a call says who keyed up), and writes
-    ``segments.csv``, ``words.csv`` and ``calls.csv`` there.
+    ``segments.csv`` and ``words.csv`` there (and ``calls.csv`` when any recording has
+    call metadata).
 
     Args:
         paths: Files and folders.
@@ -309,8 +310,9 @@ def transcribe_paths(
             summary.speakers = batch_speakers(summary.transcripts, summary.speakers, units)
         summary.calls = list(found.values())
         frames = {"segments.csv": export.segments_frame(summary.transcripts),
-                  "words.csv": export.words_frame(summary.transcripts),
-                  "calls.csv": export.calls_frame(summary.calls)}
+                  "words.csv": export.words_frame(summary.transcripts)}
+        if summary.calls:
+            frames["calls.csv"] = export.calls_frame(summary.calls)
         for name, frame in frames.items():
             with atomic_path(Path(out_dir) / name) as tmp:
                 export.write_table(frame, tmp)

@@ -177,7 +177,8 @@ class CallReader:
         if call is not named and named is not None and call.source is CallSource.TRUNK_RECORDER:
             _compare_clocks(call, named, notes)
             call.system = call.system or named.system
-        if named is not None and named.source is CallSource.TRUNK_RECORDER and call is named:
+        if named is not None and named.source is CallSource.TRUNK_RECORDER and call is named \
+                and not path.with_suffix(".json").exists():
             notes.append("no trunk-recorder JSON beside it: talkgroup, start and frequency are "
                          "read from the file name; who keyed up is not known (voices name them)")
         if named is not None and named.source in NAIVE_SOURCES and call is named \
@@ -193,13 +194,12 @@ class CallReader:
         return call
 
     def read_all(self, recordings: Iterable[str]) -> dict[str, CallInfo]:
-        """Recording -> call metadata, for the recordings that have any."""
-        out = {}
-        for rec in recordings:
-            call = self.read(rec)
-            if call is not None:
-                out[rec] = call
-        return out
+        """Recording -> call metadata, for the recordings that have any, in time order
+        (calls without a start last, by name)."""
+        found = [c for c in map(self.read, recordings) if c is not None]
+        found.sort(key=lambda c: (c.started_at is None,
+                                  c.started_at.timestamp() if c.started_at else 0, c.recording))
+        return {c.recording: c for c in found}
 
     def _tag_units(self, call: CallInfo) -> None:
         for key in call.units:
