@@ -744,7 +744,7 @@ def verify_paths(quote_paths: Iterable[str | Path], paths: Iterable[str | Path],
     checks = verify_quotes(quotes, summary.transcripts, cache, load_scorers(options), options,
                            progress=progress, speakers=summary.speakers)
     out = Path(out_dir)
-    quotes_table = apply_decisions(export.quotes_frame(checks), out / FILENAME)
+    quotes_table = apply_decisions(export.quotes_frame(checks, summary.transcripts), out / FILENAME)
     export.keep_earlier(out, ("quotes.csv", "quote_words.csv"))
     written = [export.write_table(quotes_table, out / "quotes.csv"),
                export.write_table(export.quote_words_frame(checks), out / "quote_words.csv")]
