@@ -550,6 +550,48 @@ def evidence(quote_ids, out_dir, results_dir, all_quotes):
     click.echo(f"wrote {len(folders)} evidence packet(s) in {out_dir}/")
 
 
+@cli.command()
+@click.argument("query")
+@click.option("--speaker", default=None, help="Only this speaker (part of the label, any case).")
+@click.option("--from", "start", default=None, metavar="TIME",
+              help="From this time: seconds into a recording (95, 1:35) or a date-time "
+                   "(2024-01-05T14:20) for recordings whose file names give their start.")
+@click.option("--to", "end", default=None, metavar="TIME", help="Up to this time (as --from).")
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(1), help="Most matches shown.")
+@click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True,
+              type=click.Path(file_okay=False), help="Output folder holding the workspace.")
+def search(query, speaker, start, end, limit, out_dir):
+    """Find words in every transcript of the workspace.
+
+    Words are matched as a phrase, normalised as quotes are located ("10-4" finds
+    "ten four"). Each match shows the recording, the time, the speaker and the
+    command that replays it. Exits 1 when nothing matches.
+
+    \b
+    Example:
+        dispatch search "shots fired"
+        dispatch search "ten four" --speaker dispatcher --from 60 --to 5:00
+        dispatch search "code 3" --from 2024-01-05T14:00 --to 2024-01-05T15:00
+    """
+    from pipeline import search as searching
+    from pipeline.workspace import FILENAME
+
+    if not (Path(out_dir) / FILENAME).exists():
+        raise click.ClickException(f"no workspace in {out_dir}/: run `dispatch transcribe` first")
+    with library_errors():
+        options = searching.SearchOptions(
+            speaker=speaker, limit=limit,
+            start=None if start is None else searching.parse_time(start),
+            end=None if end is None else searching.parse_time(end))
+        hits = searching.search(out_dir, query, options)
+    if not hits:
+        click.echo(f"no transcript in {out_dir}/ holds {query!r}", err=True)
+        sys.exit(1)
+    import shutil
+
+    click.echo(searching.format_hits(hits, shutil.get_terminal_size((100, 20)).columns))
+
+
 def main() -> None:
     """Entry point of the ``dispatch`` console script."""
     cli(prog_name="dispatch")

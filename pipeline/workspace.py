@@ -40,8 +40,9 @@ from pipeline.models import file_sha256
 from pipeline.records import Failure, Segment, Transcript, Transmission, Word
 
 __all__ = [
-    "FILENAME", "LOCKNAME", "Run", "Workspace", "WorkspaceLocked", "cache_key", "file_sha256",
-    "locked", "transcript_from_json", "transcript_key", "transcript_to_json",
+    "FILENAME", "LOCKNAME", "Run", "SegmentHit", "Workspace", "WorkspaceLocked", "cache_key",
+    "file_sha256", "locked", "search_terms", "transcript_from_json", "transcript_key",
+    "transcript_to_json",
 ]
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,51 @@ CREATE TABLE IF NOT EXISTS run_recordings (
     PRIMARY KEY (run, recording)
 );
 """
+
+
+_SEARCH_SCHEMA = """
+CREATE VIRTUAL TABLE segment_search USING fts5(
+    terms, key UNINDEXED, segment UNINDEXED, start UNINDEXED, end UNINDEXED, speaker UNINDEXED,
+    text UNINDEXED
+);
+"""
+"""Full-text search over every stored segment: ``terms`` are its words normalised as quotes
+are located (:func:`search_terms`); ``segment`` is its position in the transcript."""
+
+
+def search_terms(words: Sequence[str]) -> str:
+    """Words normalised as quote locating normalises them, fillers left out, space-joined:
+    what the search index holds and what a query is matched as.
+
+    >>> search_terms(["Ten-four,", "uh,", "Shots", "FIRED", "at", "3:05"])
+    '10 4 shots fired at 3 0 5'
+    """
+    from pipeline.text import FILLERS, tokens_from_strings
+
+    return " ".join(t.text for t in tokens_from_strings(words) if t.text not in FILLERS)
+
+
+def _segment_terms(segment: Segment) -> str:
+    words = [w.word.strip() for w in segment.words] or segment.text.split()
+    return search_terms(words)
+
+
+@dataclass(frozen=True)
+class SegmentHit:
+    """A stored segment whose words match a search, under one recording that holds it."""
+
+    recording: str
+    """The recording's path as it was given."""
+    segment: int
+    """The segment's position in the transcript."""
+    start: float
+    """Start, seconds into the recording."""
+    end: float
+    """End, seconds into the recording."""
+    speaker: str
+    """The speaker label kept for this recording (else the transcript's own)."""
+    text: str
+    """The segment's text as recognised."""
 
 
 def cache_key(*parts) -> str:
@@ -131,9 +177,54 @@ class Workspace:
             self.db = sqlite3.connect(self.path)
             self.db.executescript(_SCHEMA)
             self.db.execute("PRAGMA journal_mode=WAL")
+            self._ensure_search_index()
             columns = {row[1] for row in self.db.execute("PRAGMA table_info(recordings)")}
             if "speakers" not in columns:  # a workspace from before labels were kept per path
                 self.db.execute("ALTER TABLE recordings ADD COLUMN speakers TEXT")
+
+    def _ensure_search_index(self) -> None:
+        """Create the search index, filling it from the stored transcripts (a workspace
+        from before it was kept)."""
+        exists = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'segment_search'").fetchone()
+        if exists:
+            return
+        with self.db:
+            self.db.executescript(_SEARCH_SCHEMA)
+            for key, data in self.db.execute("SELECT key, data FROM transcripts").fetchall():
+                self._index(key, transcript_from_json(data))
+
+    def _index(self, key: str, transcript: Transcript) -> None:
+        """Keep a transcript's segments in the search index (replacing what it held)."""
+        self.db.execute("DELETE FROM segment_search WHERE key = ?", (key,))
+        self.db.executemany(
+            "INSERT INTO segment_search (terms, key, segment, start, end, speaker, text)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(_segment_terms(s), key, n, s.start, s.end, s.speaker, " ".join(s.text.split()))
+             for n, s in enumerate(transcript.segments)],
+        )
+
+    def search(self, terms: str, limit: int = 1000) -> list[SegmentHit]:
+        """Segments of every recording whose words hold ``terms`` as a phrase, in
+        recording order then time.
+
+        Args:
+            terms: Normalised words (:func:`search_terms`).
+            limit: Most segments returned.
+        """
+        if not terms.strip():
+            return []
+        phrase = '"' + terms.replace('"', '""') + '"'
+        rows = self.db.execute(
+            "SELECT r.recording, r.speakers, s.segment, s.start, s.end, s.speaker, s.text"
+            " FROM segment_search s JOIN recordings r ON r.key = s.key AND r.status = 'done'"
+            " WHERE segment_search MATCH ? ORDER BY r.recording, s.start LIMIT ?", (phrase, limit))
+        hits = []
+        for recording, labels, segment, start, end, speaker, text in rows:
+            kept = json.loads(labels) if labels else []
+            label = kept[segment] if segment < len(kept) else speaker
+            hits.append(SegmentHit(recording, segment, start, end, label or "", text))
+        return hits
 
     def close(self) -> None:
         """Close the database."""
@@ -176,6 +267,7 @@ class Workspace:
                     transcript_to_json(transcript),
                 ),
             )
+            self._index(key, transcript)
             self._mark(transcript.recording, key, "done", "")
 
     def mark_done(self, recording: str, key: str) -> None:
