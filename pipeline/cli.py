@@ -592,6 +592,54 @@ def search(query, speaker, start, end, limit, out_dir):
     click.echo(searching.format_hits(hits, shutil.get_terminal_size((100, 20)).columns))
 
 
+@cli.group()
+def plot():
+    """Pictures of a results folder.
+
+    \b
+    Example:
+        dispatch plot timeline -o timeline.png
+    """
+
+
+@plot.command()
+@click.option("-o", "--output", default="timeline.png", show_default=True, type=click.Path(dir_okay=False),
+              help="The PNG to write.")
+@click.option("--by", "lanes", type=click.Choice(["speaker", "talkgroup"]), default="speaker",
+              show_default=True, help="One lane per speaker, or per talkgroup (trunk-recorder file names).")
+@click.option("--recording", default=None, help="Only this recording (its path or file name).")
+@click.option("--from", "start", default=None, metavar="TIME",
+              help="From this time: seconds (95, 1:35), or a date-time (2024-01-05T14:20) for "
+                   "recordings whose file names give their start.")
+@click.option("--to", "end", default=None, metavar="TIME", help="Up to this time (as --from).")
+@click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True,
+              type=click.Path(file_okay=False), help="Output folder holding the workspace.")
+def timeline(output, lanes, recording, start, end, out_dir):
+    """Draw who spoke when, with the checked quotes marked by verdict, as a PNG.
+
+    One lane per speaker (or talkgroup), a bar per transmission segment, and a
+    mark per located quote of verify's quotes.csv, coloured by its verdict.
+
+    \b
+    Example:
+        dispatch plot timeline -o timeline.png
+        dispatch plot timeline --recording dispatch-channel.mp3 --from 60 --to 5:00
+        dispatch plot timeline --by talkgroup --from 2024-01-05T14:00 --to 2024-01-05T15:00
+    """
+    from pipeline.plot import Lanes, TimelineOptions, plot_timeline
+    from pipeline.search import parse_time
+    from pipeline.workspace import FILENAME
+
+    if not (Path(out_dir) / FILENAME).exists():
+        raise click.ClickException(f"no workspace in {out_dir}/: run `dispatch transcribe` first")
+    with library_errors():
+        options = TimelineOptions(lanes=Lanes(lanes), recording=recording,
+                                  start=None if start is None else parse_time(start),
+                                  end=None if end is None else parse_time(end))
+        path = plot_timeline(out_dir, output, options)
+    click.echo(f"wrote {path}")
+
+
 def main() -> None:
     """Entry point of the ``dispatch`` console script."""
     cli(prog_name="dispatch")
