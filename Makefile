@@ -19,7 +19,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/dispatch verify --quotes transcripts/ audio_samples/ --out results/
+	$(BIN)/dispatch verify --quotes transcripts/ audio_samples/*.mp3 --out results/
+	@echo
+	$(BIN)/dispatch transcribe audio_samples/capture/ --quiet --tz America/Chicago \
+		--unit-tags audio_samples/capture/unit_tags.csv --out results/capture/
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
