@@ -495,6 +495,23 @@ def _typos(xa: list[str], xb: list[str]) -> tuple[list[str], list[str]]:
     return xa, [x if is_typo(x, y) else y for x, y in zip(xa, xb)]
 
 
+def _ordinals(xs: list[str]) -> list[str]:
+    """Spelled ordinals in digits, a tens word before one joined to it (``70 ninth`` is
+    ``79th``, ``twelfth`` is ``12th``)."""
+    out: list[str] = []
+    for x in xs:
+        spelled = spelled_number(x) if x.isalpha() else None
+        if spelled is None or not spelled[1]:
+            out.append(x)
+            continue
+        value, suffix = spelled
+        if out and out[-1].isdigit() and int(out[-1]) % 10 == 0 and 20 <= int(out[-1]) < 100 \
+                and value < 10:
+            value += int(out.pop())
+        out.append(f"{value}{suffix}")
+    return out
+
+
 def _spacing(xa: list[str], xb: list[str]) -> tuple[list[str], list[str]]:
     """Both sides as one string without spaces or apostrophes."""
     return ["".join(xa).replace("'", "")], ["".join(xb).replace("'", "")]
@@ -536,6 +553,7 @@ def same_form(a: Sequence[str], b: Sequence[str]) -> str | None:
         ("filler", lambda xs: [x for x in xs if x not in FILLERS]),
         ("spelling", lambda xs: [VARIANTS.get(x, x) for x in xs]),
         ("contraction", _contract),
+        ("number format", _ordinals),
         ("abbreviation", glossary_form),
     )
     for name, step in steps:

@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "JudgedPart", "VerifyError", "VerifyOptions", "VerifyRun", "assign_lines", "check_quote",
     "compare_line_versions", "heard_words_between", "load_quote_files", "load_scorers",
-    "rank_for_review", "verify_paths", "verify_quotes",
+    "rank_for_review", "verify_paths", "verify_quotes", "without_loops",
 ]
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,9 @@ class VerifyOptions:
     unmatched_confidence: float = 0.9
     """How sure ``not_found`` is when no transcript shares even ``search_score`` of the
     quote: the share right on the development sets."""
+    loop_repeats: int = 3
+    """A run of words the recogniser wrote this many times over in a row is a decoder loop:
+    cut to its first pass before judging (a loop is no evidence)."""
     decide_nats: float = 0.2
     """Where versions of a line differ in words, one the audio disfavours by at least this
     (mean log-probability per token) is a ``misquote``, and the favoured one is not. On
@@ -358,7 +361,8 @@ def _judge(text: str, region: Region, transcript: Transcript, samples_for, score
     """Cut the audio around a located region once and adjudicate the part on it."""
     samples = samples_for(transcript.recording)
     window, start = cut_window(samples, region.start_s, region.end_s, options.adjudicate)
-    heard = heard_words_between(transcript, start, start + len(window) / SAMPLE_RATE)
+    heard = without_loops(heard_words_between(transcript, start, start + len(window) / SAMPLE_RATE),
+                          options.loop_repeats)
     return adjudicate(text, heard, window, start, list(scorers), options.adjudicate,
                       span=(region.start_s, region.end_s))
 
@@ -658,6 +662,32 @@ def _apply_version_score(c: QuoteCheck, behind: float, differs: list[tuple[str, 
         c.confidence = round(min(c.confidence, options.version_loss_confidence), 3)
         c.doubt = max(c.doubt, 1.0 + behind)
         c.reasons.append("a version the audio favours differs: not confirmed as verbatim")
+
+
+def without_loops(words: list[Word], repeats: int = 3) -> list[Word]:
+    """The recogniser's words with looping stretches cut to their first pass: a run of one
+    to four words said ``repeats`` or more times over in a row is a decoder loop, no
+    evidence of what was said.
+
+    >>> said = [Word(i, i + 1, w, 0.9) for i, w in enumerate("go go go go to the car".split())]
+    >>> [w.word for w in without_loops(said)]
+    ['go', 'to', 'the', 'car']
+    """
+    plain = [textmod.strip_edges(w.word.strip()).lower() for w in words]
+    keep = [True] * len(words)
+    i = 0
+    while i < len(words):
+        for n in range(1, 5):
+            times = 1
+            while plain[i:i + n] == plain[i + times * n:i + (times + 1) * n] and len(plain[i:i + n]) == n:
+                times += 1
+            if times >= repeats:
+                for k in range(i + n, i + times * n):
+                    keep[k] = False
+                i += times * n - 1
+                break
+        i += 1
+    return [w for w, k in zip(words, keep) if k]
 
 
 def heard_words_between(transcript: Transcript, start: float, end: float) -> list[Word]:

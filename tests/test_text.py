@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline import text as textmod
 from pipeline.records import Word
 from pipeline.text import (
     contraction_of,
@@ -212,7 +213,7 @@ def test_digit_variants(token, variants):
 
 
 @pytest.mark.parametrize("module", ["pipeline.text", "pipeline.records", "pipeline.adjudicate.candidates",
-                                    "pipeline.adjudicate.verdict"])
+                                    "pipeline.adjudicate.verdict", "pipeline.verify"])
 def test_docstring_examples(module):
     """Every example in the module's docstrings holds."""
     import doctest
@@ -220,3 +221,55 @@ def test_docstring_examples(module):
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted and not result.failed
+
+
+# Real dispatch phrasings: (as published, as said) pairs that differ only in form, and pairs
+# that differ in words.
+RADIO_FORMS = [
+    ("Units respond to 79th St.", "units respond to seventy-ninth street"),
+    ("Copy, 10-4.", "copy ten four"),
+    ("Copy, 104.", "copy ten four"),
+    ("Adam 12, go ahead", "A 12 go ahead"),
+    ("Lincoln Boy one", "L B one"),
+    ("southbound on Halsted Ave.", "southbound on Halsted avenue"),
+    ("Sgt. Ross is on scene", "sergeant Ross is on scene"),
+    ("She's in apt. 4", "she's in apartment four"),
+    ("headed NB on the Dan Ryan", "headed northbound on the Dan Ryan"),
+    ("the offending vehicle crashed", "the offedning vehicle crashed"),
+    ("shots fired at the location", "shots fired at the locaiton"),
+    ("Eight thirty-three, show us going", "833 show us going"),
+    ("LOS time at Canary is 23 37", "LOS time at Canary is two three three seven"),
+]
+RADIO_WORDS = [
+    ("Units respond to 79th St.", "units respond to 78th street"),
+    ("hold on, I've got the chief", "hold in I've got the chief"),
+    ("Copy, 10-4.", "copy ten eight"),
+    ("Adam 12, go ahead", "Boy 12 go ahead"),
+    ("fled on foot westbound", "fled on foot eastbound"),
+    ("ran him off the road", "ran him officer the road"),
+]
+
+
+@pytest.mark.parametrize("published,said", RADIO_FORMS)
+def test_radio_words_in_another_form_are_forms(published, said):
+    a, b = published.split(), said.split()
+    assert same_form(a, b) or textmod.same_digits(a, b)
+
+
+@pytest.mark.parametrize("published,said", RADIO_WORDS)
+def test_radio_words_that_differ_are_words(published, said):
+    a, b = published.split(), said.split()
+    assert not same_form(a, b) and not textmod.same_digits(a, b)
+
+
+def test_an_agency_glossary_extends_the_shipped_one(tmp_path):
+    agency = tmp_path / "agency.csv"
+    agency.write_text("# our unit names\nkind,written,said,source\nunit,Squad 1,rescue one,ours\n")
+    assert not same_form("Squad 1 responding".split(), "rescue one responding".split())
+    try:
+        textmod.use_glossary(agency)
+        assert same_form("Squad 1 responding".split(), "rescue one responding".split())
+        assert any(e.source == "ours" for e in textmod.load_glossary(agency))
+    finally:
+        textmod.use_glossary()
+    assert not same_form("Squad 1 responding".split(), "rescue one responding".split())

@@ -30,6 +30,17 @@ class AdjudicateOptions:
     """The margin needed when only one scorer judges: a single model is self-biased (where
     it mishears, it scores its own words far above the truth), so one witness needs a
     larger margin. 6 in the first cut, 10 with ``contradict_nats`` at 6."""
+    max_contradicted_words: int = 2
+    """Most quote words (and heard words) an alternative may change to contradict the
+    quote: a misquote is a word or two changed; an alternative rewriting a longer stretch
+    ("Our insertion checklist" heard as "information") says the recognisers misheard it.
+    Was ``max_span_words`` (4) until true lines of real air-to-ground radio were called
+    misquotes that way (``bench/bench_verify.py --sets a2g-dev``); every edit the
+    benchmark makes changes one or two words."""
+    first_edge_contradict_nats: float = 10.0
+    """The margin every scorer needs to contradict the quote's first word with another
+    word (not a number): a radio keyed up late clips the first syllable, and the
+    recognisers then write some other word there. As ``single_contradict_nats``."""
     min_prob: float = 0.05
     """The quote's own token in a contradicted span must get less than this probability."""
     context_s: float = 1.0

@@ -3,12 +3,15 @@
 A span is *supported* when the quote beats every alternative by ``margin_nats`` with the
 first scorer; *contradicted* when every scorer prefers one local alternative (at most
 ``max_span_words`` words each way) by ``contradict_nats`` and the quote's own token there
-is near-impossible (``min_prob``); else it stays doubtful. Spans at the quote's edges are
-never contradicted (a quote cut short, or a transmission clipped as the radio keyed up,
-is not a misquote) unless the audio plainly says another number there; a number at an
-edge that the recognisers heard as no number is supported when it beats every number
-one digit away (reported, with lower confidence). Spans longer than ``max_span_words``
-are not judged.
+is near-impossible (``min_prob``); else it stays doubtful. Only a small local change
+contradicts (at most ``max_contradicted_words`` words each way): an alternative that
+rewrites a longer stretch says the recognisers misheard it. An edge word is contradicted
+only where the audio holds another word in its place (a word cut off or left out at an
+edge is a quote cut short, or a transmission clipped as the radio keyed up), the first
+word only by ``first_edge_contradict_nats``; another number there always counts. A number
+at an edge that the recognisers heard as no number is supported when it beats every
+number one digit away (reported, with lower confidence). Spans longer than
+``max_span_words`` are not judged.
 """
 
 from __future__ import annotations
@@ -94,7 +97,7 @@ def judge_span(trial: Trial, k: int, run: tuple[int, int]) -> SpanTest:
     # only a local edit contradicts: an alternative rewriting a long stretch says the quote
     # was located or heard badly there, not that one word was misquoted; leaving out a
     # word at the quote's edge stands for a quote cut short, never a misquote
-    inner = [i for i, c in enumerate(alts) if _local(c, options.max_span_words)
+    inner = [i for i, c in enumerate(alts) if _local(c, options.max_contradicted_words)
              and not (c.source is Source.DROP and (c.wa == 0 or c.wb == len(quote.words)))]
     if inner:
         best = min(inner, key=lambda i: per_alt[0, i])
@@ -112,7 +115,8 @@ def judge_span(trial: Trial, k: int, run: tuple[int, int]) -> SpanTest:
         test.margins = [float(m) for m in per_alt[:, rivals].min(axis=1)]
         test.heard = " ".join(alts[min(rivals, key=lambda i: per_alt[0, i])].heard)
     elif inner and _may_contradict(quote, wa, wb, alts[best].heard) \
-            and (per_alt[:, best] <= -_needed(trial)).all() and test.quote_prob < options.min_prob:
+            and (per_alt[:, best] <= -_needed(trial, quote, wa, alts[best].heard)).all() \
+            and test.quote_prob < options.min_prob:
         unknown = textmod.name_heard_as_words(quote.words, wa, wb, alts[best].heard)
         test.outcome = SpanOutcome.DOUBTFUL if unknown else SpanOutcome.CONTRADICTED
     return test
@@ -135,12 +139,26 @@ def _may_contradict(quote: Side, wa: int, wb: int, heard: list[str]) -> bool:
     quote, or anywhere where it plainly says another number (a unit number misquoted). An
     edge word may be clipped by the radio keying up late."""
     inside = 0 < wa and wb < len(quote.words)
-    quoted = quote.words[wa:wb]
-    return inside or (textmod.all_numbers(quoted) and textmod.all_numbers(heard)
-                      and not textmod.same_digits(quoted, heard))
+    return inside or _other_number(quote.words[wa:wb], heard) or _edge_substitution(quote, wa, wb, heard)
 
 
-def _needed(trial: Trial) -> float:
-    """The margin that contradicts: larger when one scorer judges alone."""
+def _other_number(quoted: list[str], heard: list[str]) -> bool:
+    """Whether the audio plainly says another number than the quote."""
+    return (textmod.all_numbers(quoted) and textmod.all_numbers(heard)
+            and not textmod.same_digits(quoted, heard))
+
+
+def _edge_substitution(quote: Side, wa: int, wb: int, heard: list[str]) -> bool:
+    """Whether the audio holds another whole word in place of the quote's one edge word."""
+    cores = [textmod.strip_edges(w) for w in heard]
+    return wb - wa == 1 and len(cores) == 1 and len(cores[0]) >= 3 and cores[0].isalpha()
+
+
+def _needed(trial: Trial, quote: Side | None = None, wa: int = -1, heard=()) -> float:
+    """The margin that contradicts: larger when one scorer judges alone, and for another
+    word in place of the quote's first (where a radio clips the first syllable)."""
     options = trial.options
-    return options.contradict_nats if trial.n_scorers > 1 else options.single_contradict_nats
+    needed = options.contradict_nats if trial.n_scorers > 1 else options.single_contradict_nats
+    if quote is not None and wa == 0 and not _other_number(quote.words[:1], list(heard)):
+        needed = max(needed, options.first_edge_contradict_nats)
+    return needed
