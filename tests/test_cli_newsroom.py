@@ -1,4 +1,8 @@
-"""The command line's article intake: web addresses, --encoding, and reading its own tables."""
+"""The command line for a newsroom: web addresses, --encoding, reading its own tables back,
+and no dependency's noise on a run."""
+
+import subprocess
+import sys
 
 from click.testing import CliRunner
 
@@ -30,3 +34,9 @@ def test_quotes_reads_back_the_table_it_wrote(tmp_path):
     again = CliRunner().invoke(cli_module.cli, ["quotes", str(table)])
     assert again.exit_code == 0, again.output
     assert "Ten-four, all units clear the scene." in again.output
+
+
+def test_no_deprecation_noise_from_the_voice_encoders_dependencies():
+    code = "import pipeline.cli, resemblyzer"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pkg_resources" not in run.stderr
