@@ -292,6 +292,20 @@ def test_not_a_trunk_recorder_file(tmp_path):
         sp.read_trunk_recorder(path)
 
 
+@pytest.mark.parametrize("text", ['{"hello": 1}', "{not json", "[]"])
+def test_a_json_beside_audio_that_is_not_a_call_is_not_taken_for_one(tmp_path, text):
+    (tmp_path / "call_1.json").write_text(text)
+    assert sp.trunk_recorder_json(tmp_path / "call_1.wav") is None
+
+
+def test_radio_turns_end_with_the_audio(tmp_path):
+    path = tmp_path / "call.json"
+    path.write_text(json.dumps(TRUNK_CALL))
+    turns = sp.read_trunk_recorder(path, duration=8.0)  # srcList runs to 12 s
+    assert [(t.start, t.end, t.speaker) for t in turns] == [
+        (0.0, 3.5, "3113008"), (3.5, 7.0, "3124119"), (7.0, 8.0, "")]
+
+
 def test_radio_ids_win_and_fill_unknown_by_voice():
     radio = sp.turns_from_trunk_call(TRUNK_CALL)
     voice = [Turn(0.2, 3.3, "S0"), Turn(3.6, 6.8, "S1"), Turn(7.1, 8.8, "S0"),
