@@ -548,3 +548,54 @@ def call_fields(call: CallInfo | None, start: float | None, end: float | None,
         "talkgroup": call.talkgroup, "talkgroup_tag": call.talkgroup_tag, "system": call.system,
         "unit": unit, "unit_tag": unit_tag, "emergency": call.emergency or bool(keyed),
     }
+
+
+# --- restricting a search to a talkgroup and a time ------------------------------------------
+
+DEFAULT_WITHIN_S = 1800.0
+"""How far around ``--near`` calls are searched when no ``--within`` is given: half an
+hour either side, the precision of "at about 21:40" in a report."""
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration written ``90``, ``90s``, ``30m``, ``2h`` or ``1h30m``.
+
+    >>> parse_duration("30m"), parse_duration("1h30m"), parse_duration("45")
+    (1800.0, 5400.0, 45.0)
+
+    Raises:
+        CallError: Not a duration.
+    """
+    text = text.strip().lower()
+    if _is_number(text):
+        return float(text)
+    parts = re.fullmatch(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?:in)?)?(?:(\d+(?:\.\d+)?)s)?",
+                         text)
+    if not text or parts is None:
+        raise CallError(f"{text!r} is not a duration (try 90s, 30m or 2h)")
+    h, m, s = (float(g) if g else 0.0 for g in parts.groups())
+    return h * 3600 + m * 60 + s
+
+
+def in_scope(call: CallInfo | None, talkgroup: str = "", near: datetime | None = None,
+             within_s: float | None = None) -> bool:
+    """Whether a call lies on ``talkgroup`` (its number or tag) and overlaps ``near`` give or
+    take ``within_s`` (:data:`DEFAULT_WITHIN_S` when None). Without a restriction every
+    recording is in scope; with one, a recording without call metadata is not.
+    """
+    if not talkgroup and near is None:
+        return True
+    if call is None:
+        return False
+    if talkgroup and talkgroup.strip().lower() not in (call.talkgroup.lower(),
+                                                       call.talkgroup_tag.lower()):
+        return False
+    if near is None:
+        return True
+    if call.started_at is None:
+        return False
+    margin = timedelta(seconds=DEFAULT_WITHIN_S if within_s is None else within_s)
+    if near.tzinfo is None:
+        near = near.replace(tzinfo=call.started_at.tzinfo)
+    ended = call.at(call.duration or 0.0)
+    return call.started_at - margin <= near <= ended + margin

@@ -310,7 +310,7 @@ class WordIndex:
             best first; an empty list means that part was not found.
         """
         parts = quote.parts or [quote.text]
-        docs = self._docs_for(quote.recording)
+        docs = docs_in_scope(self.docs, self._docs_for(quote.recording), quote)
         return [self.locate_text(part, i, docs, top_k, min_score) for i, part in enumerate(parts)]
 
     def locate_text(self, text: str, part_index: int = 0, docs: Sequence[int] | None = None,
@@ -479,6 +479,24 @@ class WordIndex:
             out.append(doc.words[i].word.strip())
             i += step
         return " ".join(out[::step])
+
+
+def docs_in_scope(docs: Sequence[_Doc], picked: list[int] | None,
+                  quote: Quote) -> list[int] | None:
+    """The transcripts a quote's ``talkgroup`` and ``near``/``within_s`` allow, among
+    ``picked`` (all when None), by their calls (``pipeline.calls.in_scope``); ``picked``
+    again, with a warning, when none is in scope."""
+    if not quote.talkgroup and quote.near is None:
+        return picked
+    from pipeline.calls import in_scope
+
+    pool = range(len(docs)) if picked is None else picked
+    hits = [i for i in pool
+            if in_scope(docs[i].transcript.call, quote.talkgroup, quote.near, quote.within_s)]
+    if not hits:
+        log.warning("no call on talkgroup %r near %s; searching without that restriction",
+                    quote.talkgroup, quote.near)
+    return hits or picked
 
 
 def _sound(text: str) -> str:

@@ -339,6 +339,13 @@ class Quote:
     """Restrict the search to this recording, when a quotes table names one."""
     too_short: bool = False
     """One or two words: kept, but too short to verify on its own."""
+    talkgroup: str = ""
+    """Restrict the search to calls on this talkgroup (number or tag), when given."""
+    near: datetime | None = None
+    """Restrict the search to calls around this wall-clock time, when given."""
+    within_s: float | None = None
+    """How far from ``near`` a call may start or end, seconds (see
+    ``pipeline.calls.DEFAULT_WITHIN_S`` where ``near`` is given alone)."""
 
 
 @dataclass

@@ -385,3 +385,45 @@ def test_words_wall_clock_is_the_call_start_plus_their_offset(capture_words):
                    and float(w["end_s"]) <= float(rel["end_s"]) + 0.1)
     # The recogniser's own word times: most fall inside the transmission they were spoken in.
     assert inside / len(words) >= 0.85, f"{inside} of {len(words)} inside their transmission"
+
+
+# --- a search restricted to a talkgroup and a time ------------------------------------------
+
+
+def _said(recording: str, text: str, call) -> Transcript:
+    spoken = [Word(0.5 + 0.4 * i, 0.8 + 0.4 * i, w, 0.9) for i, w in enumerate(text.split())]
+    return Transcript(recording, recording, 5.0, "tiny.en", "faster-whisper",
+                      [Segment(0, 0.5, spoken[-1].end, text, spoken)], call=call)
+
+
+def _on(talkgroup: str, minutes: float):
+    call = C.call_from_trunk_recorder(
+        trunk_call(start_ms=START_MS + int(minutes * 60_000), talkgroup=int(talkgroup)), "x")
+    C.fit_to_audio(call, 5.0)
+    return call
+
+
+def test_in_scope_by_talkgroup_number_or_tag_and_time():
+    call = _on("3105", 0)
+    at = datetime(2025, 10, 5, 2, 40, 16, tzinfo=timezone.utc)
+    assert C.in_scope(call) and C.in_scope(call, "3105") and C.in_scope(call, "pd zone 8")
+    assert not C.in_scope(call, "3109")
+    assert C.in_scope(call, near=at, within_s=0) and C.in_scope(call, near=at + timedelta(
+        minutes=10), within_s=C.parse_duration("10m"))
+    assert not C.in_scope(call, near=at + timedelta(minutes=31))  # half an hour by default
+    assert not C.in_scope(None, "3105") and C.in_scope(None)
+
+
+def test_a_quote_with_a_talkgroup_and_a_time_is_searched_only_there():
+    from pipeline.locate import WordIndex
+    from pipeline.records import Quote
+
+    line = "ten four eight thirty three"
+    index = WordIndex([_said("a.wav", line, _on("3105", 0)), _said("b.wav", line, _on("3109", 0)),
+                       _said("c.wav", line, _on("3105", 90))])
+    quote = Quote("q:1", "a.txt", line, [line])
+    assert {r.recording for r in index.locate(quote)[0]} == {"a.wav", "b.wav", "c.wav"}
+    quote.talkgroup = "3105"
+    assert {r.recording for r in index.locate(quote)[0]} == {"a.wav", "c.wav"}
+    quote.near, quote.within_s = datetime(2025, 10, 4, 23, 10, tzinfo=C.zone("America/Chicago")), 600
+    assert {r.recording for r in index.locate(quote)[0]} == {"c.wav"}
