@@ -8,12 +8,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-fast install bench samples clean
 
+# -qq: pip prints errors only (a failed build, a dependency conflict), not its warnings.
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -qq --upgrade pip
 	# The CPU build of torch must come first, or pip pulls gigabytes of CUDA packages.
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -qq torch==2.13.0
+	$(BIN)/pip install -qq -e ".[test]"
 	touch $(STAMP)
 
 install: $(STAMP)
