@@ -67,6 +67,12 @@ class CallOptions:
     tz: str | None = None
     """IANA zone that times are shown in, and that times written without a zone are read
     in (``--tz``); None: UTC."""
+    talkgroup: str = ""
+    """Search quotes only in calls on this talkgroup, number or tag (``--talkgroup``)."""
+    near: datetime | None = None
+    """Search quotes only in calls around this time (``--near``)."""
+    within_s: float | None = None
+    """How far around ``near``, seconds (``--within``; :data:`DEFAULT_WITHIN_S` when None)."""
 
 
 @dataclass
@@ -575,6 +581,17 @@ def parse_duration(text: str) -> float:
         raise CallError(f"{text!r} is not a duration (try 90s, 30m or 2h)")
     h, m, s = (float(g) if g else 0.0 for g in parts.groups())
     return h * 3600 + m * 60 + s
+
+
+def scope_quotes(quotes: list, options: CallOptions | None) -> list:
+    """Quotes restricted to the talkgroup and time of ``options``, where a quote names
+    none of its own (a quotes table may restrict each row). Changed in place; returned."""
+    if options is None or not (options.talkgroup or options.near is not None):
+        return quotes
+    for q in quotes:
+        if not q.talkgroup and q.near is None:
+            q.talkgroup, q.near, q.within_s = options.talkgroup, options.near, options.within_s
+    return quotes
 
 
 def in_scope(call: CallInfo | None, talkgroup: str = "", near: datetime | None = None,

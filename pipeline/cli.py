@@ -195,6 +195,36 @@ def call_options(f):
     return with_calls
 
 
+def scope_options(f):
+    """``--talkgroup``, ``--near`` and ``--within``, set on the ``CallOptions`` named ``calls``
+    (apply under :func:`call_options`)."""
+
+    @click.option("--talkgroup", default="", metavar="TG",
+                  help="Search quotes only in calls on this talkgroup (number or tag).")
+    @click.option("--near", default=None, metavar="TIME",
+                  help="Search quotes only in calls around this time ('2025-10-04 21:40', "
+                       "read in --tz).")
+    @click.option("--within", default=None, metavar="DURATION",
+                  help="How far around --near (90s, 30m, 2h). Default: 30m.")
+    @functools.wraps(f)
+    def with_scope(*args, talkgroup, near, within, calls, **kwargs):
+        from pipeline.calls import CallError, parse_duration, parse_time, zone
+
+        try:
+            calls.talkgroup = talkgroup
+            calls.within_s = parse_duration(within) if within else None
+            calls.near = parse_time(near, zone(calls.tz)) if near else None
+        except CallError as e:
+            raise click.BadParameter(str(e)) from e
+        if near and calls.near is None:
+            raise click.BadParameter(f"--near {near!r} is not a time (try '2025-10-04 21:40')")
+        if within and not near:
+            raise click.UsageError("--within is a distance from --near: give --near too")
+        return f(*args, calls=calls, **kwargs)
+
+    return with_scope
+
+
 def _print_calls(summary, lines: int = 12, width: int = 80) -> None:
     """The batch's calls: how many, on which talkgroups, the encrypted ones, and the first
     segments with their wall-clock time, talkgroup and unit."""
@@ -449,9 +479,11 @@ def quotes(articles, output, encoding):
 @click.option("--witness", "witness_model", default="tiny.en", show_default=True,
               help="Second model adding evidence ('none' for none).")
 @transcribe_options
+@call_options
+@scope_options
 def verify(quote_paths, encoding, paths, judge_model, witness_model, model, engine, beam_size, prompt,
            vocab, jobs, threads, no_pack, out_dir, no_speakers, num_speakers, speaker_names, quiet,
-           cluster, ship_audio, output_formats, excel):
+           cluster, ship_audio, output_formats, excel, calls=None):
     """Check quoted lines against recordings: found? where? who? word for word?
 
     Transcribes what the workspace lacks, locates every quote, lets the audio judge
@@ -472,8 +504,8 @@ def verify(quote_paths, encoding, paths, judge_model, witness_model, model, engi
     witness = None if witness_model.lower() == "none" else witness_model
     verify_options = VerifyOptions(judge_model=judge_model, witness_model=witness)
     with writing(out_dir):
-        run = verify_paths(quote_paths, paths, out_dir, verify_options, options, jobs=jobs,
-                           threads=threads, speakers=speakers, progress=not quiet,
+        run = verify_paths(quote_paths, paths, out_dir, verify_options, options, calls=calls,
+                           jobs=jobs, threads=threads, speakers=speakers, progress=not quiet,
                            cluster=_cluster_spec(cluster, ship_audio), encoding=encoding)
     _write_extras(run.summary.transcripts, out_dir, output_formats,
                   [*run.summary.tables, *run.paths], excel)

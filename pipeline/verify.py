@@ -34,6 +34,7 @@ from pipeline.adjudicate import (
     cut_window,
 )
 from pipeline.audio import SAMPLE_RATE
+from pipeline.calls import scope_quotes
 from pipeline.errors import DispatchError
 from pipeline.locate import LocateOptions, Region, WordIndex
 from pipeline.records import Quote, QuoteCheck, QuoteWord, Speaker, Transcript, Verdict, Word, WordStatus
@@ -734,7 +735,7 @@ def load_quote_files(quote_paths: Iterable[str | Path], encoding: str | None = N
 def verify_paths(quote_paths: Iterable[str | Path], paths: Iterable[str | Path],
                  out_dir: str | Path, options: VerifyOptions, transcribe: TranscribeOptions, *,
                  jobs: int = 1, threads: int = 0, speakers=None, progress: bool = True,
-                 cluster=None, encoding: str | None = None) -> VerifyRun:
+                 cluster=None, encoding: str | None = None, calls=None) -> VerifyRun:
     """Check the quotes of articles and quotes tables against recordings, end to end.
 
     Reads the quotes, transcribes what the workspace in ``out_dir`` lacks (writing
@@ -754,6 +755,8 @@ def verify_paths(quote_paths: Iterable[str | Path], paths: Iterable[str | Path],
         progress: Show progress bars on stderr.
         cluster: A ``pipeline.executors.ClusterSpec`` to transcribe on (None: this machine).
         encoding: The encoding of articles that are not UTF-8 and do not declare one.
+        calls: A ``pipeline.calls.CallOptions``: how call metadata is read (unit tags,
+            zone), and the talkgroup and time quotes are searched in (None: defaults).
 
     Returns:
         The batch summary, the verdicts, and the tables written.
@@ -766,11 +769,11 @@ def verify_paths(quote_paths: Iterable[str | Path], paths: Iterable[str | Path],
     from pipeline.review.store import apply_decisions
     from pipeline.workspace import FILENAME
 
-    quotes = load_quote_files(quote_paths, encoding)
+    quotes = scope_quotes(load_quote_files(quote_paths, encoding), calls)
     cache = AudioCache()
     summary = transcribe_paths(paths, transcribe, out_dir, jobs=jobs, threads=threads,
                                speakers=speakers, progress=progress, samples_for=cache,
-                               cluster=cluster)
+                               cluster=cluster, calls=calls)
     checks = verify_quotes(quotes, summary.transcripts, cache, load_scorers(options), options,
                            progress=progress, speakers=summary.speakers)
     out = Path(out_dir)

@@ -427,3 +427,30 @@ def test_a_quote_with_a_talkgroup_and_a_time_is_searched_only_there():
     assert {r.recording for r in index.locate(quote)[0]} == {"a.wav", "c.wav"}
     quote.near, quote.within_s = datetime(2025, 10, 4, 23, 10, tzinfo=C.zone("America/Chicago")), 600
     assert {r.recording for r in index.locate(quote)[0]} == {"c.wav"}
+
+
+def test_quotes_take_the_runs_scope_unless_they_have_their_own():
+    from pipeline.records import Quote
+
+    own = Quote("q:1", "t.csv", "ten four", talkgroup="3109")
+    plain = Quote("q:2", "a.txt", "copy")
+    near = datetime(2025, 10, 4, 21, 40, tzinfo=timezone.utc)
+    C.scope_quotes([own, plain], C.CallOptions(talkgroup="3105", near=near, within_s=600))
+    assert (own.talkgroup, own.near) == ("3109", None)
+    assert (plain.talkgroup, plain.near, plain.within_s) == ("3105", near, 600)
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--within", "30m"], "give --near too"),
+    (["--near", "yesterday"], "is not a time"),
+    (["--near", "2025-10-04 21:40", "--within", "soon"], "is not a duration"),
+    (["--tz", "Mars/Olympus"], "not a time zone"),
+])
+def test_verify_says_what_is_wrong_with_a_scope(args, says, tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    result = CliRunner().invoke(cli, ["verify", "--quotes", str(tmp_path), str(tmp_path),
+                                      "--out", str(tmp_path / "out"), *args])
+    assert result.exit_code != 0 and says in result.output
