@@ -255,9 +255,9 @@ def _print_summary(summary) -> None:
     n = len(summary.transcripts)
     click.echo(
         f"{n} recording{'s' * (n != 1)} ({summary.transcribed} transcribed, {summary.cached} "
-        f"already in the workspace): {summary.audio_hours * 60:.1f} min of audio, "
+        f"already in the workspace):\n  {summary.audio_hours * 60:.1f} min of audio, "
         f"{summary.speech_hours * 60:.1f} min of speech, in {summary.seconds:.1f} s"
-    )
+    )  # two lines, so an 80-column terminal does not break them mid-phrase
     click.echo(f"wrote {' and '.join(str(p) for p in summary.tables)}")
     for f in summary.failures:
         click.echo(f"FAILED {f.recording}: {f.reason}", err=True)
