@@ -246,3 +246,21 @@ def test_a_number_said_as_two_words_keeps_their_length():
                2: Word(1.9, 2.2, "the", 0.9), 3: Word(2.2, 2.5, "way.", 0.9)}
     got = clamp_edges(dict(timings), {0: 2, 1: 1, 2: 1, 3: 1})  # "Eight twelve,"
     assert got[0] == timings[0]  # 1.1 s for two words is within 2 x 0.3 s each
+
+
+@slow
+@pytest.mark.parametrize("start,end,edited", [
+    (14.444, 17.769, "And I'm Sheila in Texas, originally from Boston."),  # last word changed
+    (12.542, 14.184, "This is Diane in New Jersey. Later."),  # a word added after the last
+])
+def test_an_edge_word_changed_on_clear_speech_is_not_confirmed(call, scorers, start, end, edited):
+    """The last word is judged like the middle: another word heard in its place contradicts."""
+    j = judge(call, scorers, start, end, edited)
+    assert j.verdict not in CONFIRMED
+
+
+@slow
+def test_the_last_word_changed_on_clear_speech_is_a_misquote(call, scorers):
+    j = judge(call, scorers, 14.444, 17.769, "And I'm Sheila in Texas, originally from Boston.")
+    assert j.verdict == "misquote"
+    assert any("Chicago" in d and "Boston" in d for d in j.differences)

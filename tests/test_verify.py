@@ -57,12 +57,23 @@ def fake_adjudicate(verdict="verbatim", doubt=None):
     return judge
 
 
+def scored_by_text(version_scores):
+    """A stub for ``compare_versions``: the first call's texts get ``version_scores`` in
+    order, and any later call scores a text as it was scored first (0.0 if new)."""
+    known: dict[str, float] = {}
+
+    def compare(texts, window, scorer):
+        if not known and version_scores:
+            known.update(zip(texts, version_scores))
+        return [known.get(t, 0.0) for t in texts]
+    return compare
+
+
 @pytest.fixture
 def run(monkeypatch):
     def _run(quotes, verdict="verbatim", version_scores=None, doubt=None):
         monkeypatch.setattr(verify, "adjudicate", fake_adjudicate(verdict, doubt))
-        monkeypatch.setattr(verify, "compare_versions",
-                            lambda texts, window, scorer: version_scores or [0.0] * len(texts))
+        monkeypatch.setattr(verify, "compare_versions", scored_by_text(version_scores))
         samples = np.zeros(16000 * 60, dtype=np.float32)
         return verify.verify_quotes(quotes, [transcript()], lambda rec: samples, [object()])
     return _run
@@ -188,6 +199,23 @@ def test_the_favoured_version_is_not_called_a_misquote(run):
     checks = run([a, b], verdict={a.text: "misquote", b.text: "misquote"}, version_scores=[-0.4, -1.5])
     assert [c.verdict for c in checks] == ["unverifiable", "misquote"]
     assert any("not called a misquote" in r for r in checks[0].reasons)
+
+
+def test_two_lines_on_one_stretch_of_audio_decide_nothing(run):
+    a = Quote("night:1", "night.txt", "We're not sending anybody to that location.")
+    b = Quote("stand:1", "stand.txt", "We're trying to clear out, but we're blocked in.")
+    checks = run([a, b], version_scores=[-1.5, -0.4])
+    assert any("too few words" in r for c in checks for r in c.reasons) or \
+        checks[0].line_id != checks[1].line_id
+    assert "misquote" not in [c.verdict for c in checks]
+
+
+def test_a_typo_elsewhere_in_a_version_is_left_out_of_the_decision(run):
+    a = Quote("night:1", "night.txt", "We're not sneding anybody to that location.")
+    b = Quote("stand:1", "stand.txt", "We're not sending anybody out to that location.")
+    assert verify._with_differences(b.text, a.text) == "We're not sending anybody to that location."
+    checks = run([a, b], version_scores=[-1.5, -0.4])
+    assert [c.verdict for c in checks] == ["verbatim", "verbatim"]  # the pair scored 0.0 each
 
 
 def test_versions_that_differ_only_in_form_decide_nothing(run):

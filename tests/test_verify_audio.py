@@ -106,3 +106,19 @@ def test_demo_articles_against_their_labels(checked):
         if c.verdict in bad:
             wrong.append(f"{c.quote.quote_id} ({label}): {c.verdict} {c.differences}")
     assert not wrong
+
+
+def test_the_demo_articles_two_versions_of_one_line_are_decided(checked):
+    """"...not sending anybody to that location" against "...anybody out to that location":
+    the audio decides at the word that differs, so one is a misquote and the other is not."""
+    from pipeline.records import Quote
+
+    said = ("Per the chief of patrol, all units clear out from there, we're not sending anybody "
+            "out to that location.")
+    wrong = ("Per the chief of patrol, all units clear out from there. We're not sending anybody "
+             "to that location.")
+    versions = checked(Quote("stand:5", "stand.txt", said), Quote("night:9", "night.txt", wrong))
+    assert versions[0].line_id == versions[1].line_id
+    assert versions[1].verdict == "misquote"
+    assert versions[0].verdict != "misquote"
+    assert any("favours this one" in r for r in versions[0].reasons)

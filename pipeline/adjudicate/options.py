@@ -87,6 +87,15 @@ class AdjudicateOptions:
     """A misquote's confidence is ``1 - exp(-m / this)``, ``m`` the smallest margin by
     which a scorer contradicts the quote: 0.78 at 6 nats (the least two scorers need),
     0.92 at 10. Unchanged since the first cut."""
+    clear_doubtful_share: float = 0.25
+    """A misquote is heard clearly when the audio leaves at most this share of the quote's
+    other words undecided; where it leaves more (rough radio, a line misheard throughout),
+    its confidence is at most ``unclear_misquote_confidence``. The true lines of real
+    air-to-ground radio called misquotes had half their words undecided
+    (``bench/bench_verify.py --sets a2g-dev``)."""
+    unclear_misquote_confidence: float = 0.8
+    """Most confidence a misquote gets where the audio around it is unclear (see
+    ``clear_doubtful_share``): below the 0.9 at which a misquote must be right 9 times in 10."""
     heard_confidence: float = 0.99
     """Confidence of ``verbatim`` or ``minor`` when the recognisers heard every word and no
     pairwise test was needed. Unchanged since the first cut."""

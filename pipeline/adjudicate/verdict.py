@@ -59,7 +59,10 @@ def _verdict(trial: Trial, tests: list[SpanTest]) -> tuple[Verdict, float, float
     outcomes = {t.outcome for t in tests} - {SpanOutcome.FORM}
     if SpanOutcome.CONTRADICTED in outcomes:
         worst = -min(m for t in tests if t.outcome is SpanOutcome.CONTRADICTED for m in t.margins)
-        return Verdict.MISQUOTE, misquote_confidence(worst, options), 0.0
+        confidence = misquote_confidence(worst, options)
+        if doubtful_share(tests, trial.quote) > options.clear_doubtful_share:
+            confidence = min(confidence, options.unclear_misquote_confidence)
+        return Verdict.MISQUOTE, confidence, 0.0
     if outcomes <= {SpanOutcome.SUPPORTED}:
         formal = any(t.outcome is SpanOutcome.FORM for t in tests)
         verdict = Verdict.MINOR if formal else verbatim_or_minor(trial.quote, trial.transcript)
@@ -108,6 +111,12 @@ def _differences(tests: list[SpanTest]) -> list[str]:
             f'the radio keyed up?); of the numbers one digit away, the audio favours the quote\'s'
             for t in tests if t.unclear]
     return out
+
+
+def doubtful_share(tests: list[SpanTest], quote: Side) -> float:
+    """Share of the quote's words the audio left undecided (a junction counts as one)."""
+    n = sum(max(1, t.word_end - t.word_start) for t in tests if t.outcome is SpanOutcome.DOUBTFUL)
+    return n / max(1, len(quote.words))
 
 
 def contradicted_share(tests: list[SpanTest], quote: Side) -> float:
