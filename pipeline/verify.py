@@ -601,14 +601,8 @@ def _same_line(text: str, other: str, options: VerifyOptions) -> bool:
 
 def _with_differences(base: str, other: str) -> str:
     """``base`` with only the stretches where ``other`` differs in words put in."""
-    import difflib
-
-    a, b = textmod.split_words(base), textmod.split_words(other)
-    na = [" ".join(t.text for t in textmod.normalize(w)) for w in a]
-    nb = [" ".join(t.text for t in textmod.normalize(w)) for w in b]
     out: list[str] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=na, b=nb, autojunk=False).get_opcodes():
-        mine, theirs = a[i1:i2], b[j1:j2]
+    for op, mine, theirs in _aligned(base, other):
         out += theirs if op != "equal" and _differ_in_words(mine, theirs) else mine
     return " ".join(out)
 
@@ -650,16 +644,19 @@ def _plain(text: str) -> str:
 def _word_differences(text: str, other: str) -> list[tuple[str, str]]:
     """Where two versions of a line differ in words, not only in form: (this version's
     words, the other's) per differing stretch."""
+    return [(" ".join(x), " ".join(y)) for op, x, y in _aligned(text, other)
+            if op != "equal" and _differ_in_words(x, y)]
+
+
+def _aligned(text: str, other: str) -> list[tuple[str, list[str], list[str]]]:
+    """Two texts' words aligned by their normalised forms: (opcode, words, other's words)."""
     import difflib
 
     a, b = textmod.split_words(text), textmod.split_words(other)
     na = [" ".join(t.text for t in textmod.normalize(w)) for w in a]
     nb = [" ".join(t.text for t in textmod.normalize(w)) for w in b]
-    out = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=na, b=nb, autojunk=False).get_opcodes():
-        if op != "equal" and _differ_in_words(a[i1:i2], b[j1:j2]):
-            out.append((" ".join(a[i1:i2]), " ".join(b[j1:j2])))
-    return out
+    ops = difflib.SequenceMatcher(a=na, b=nb, autojunk=False).get_opcodes()
+    return [(op, a[i1:i2], b[j1:j2]) for op, i1, i2, j1, j2 in ops]
 
 
 def _apply_favoured(c: QuoteCheck, rivals: list[tuple[float, list]], n: int,
