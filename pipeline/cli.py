@@ -241,6 +241,8 @@ def _print_calls(summary, lines: int = 12, width: int = 80) -> None:
     rows = sorted(((t.call.at(s.start), t.call, s) for t in summary.transcripts
                    if t.call is not None and t.call.started_at is not None for s in t.segments),
                   key=lambda r: r[0])
+    if rows:
+        click.echo(f"{'time':<8}  {'tg':>5}  {'unit':<18}  heard")
     for when, call, seg in rows[:lines]:
         head = f"{iso(when)[11:19]}  {call.talkgroup:>5}  {(seg.speaker or seg.unit)[:18]:<18}  "
         text = seg.text.strip()
