@@ -229,7 +229,7 @@ CHECK_COLUMNS = [
     "listen_end_s", "review_rank", "reasons", *CALL_COLUMNS,
 ]
 QUOTE_WORD_COLUMNS = [
-    "quote_id", "word_index", "word", "status", "start_s", "end_s", "probability", "heard",
+    "quote_id", "recording", "word_index", "word", "status", "start_s", "end_s", "probability", "heard",
 ]
 
 
@@ -316,12 +316,14 @@ def calls_frame(calls):
 
 
 def quote_words_frame(checks):
-    """One row per word of each checked quote, columns ``QUOTE_WORD_COLUMNS``."""
+    """One row per word of each checked quote, columns ``QUOTE_WORD_COLUMNS`` (``recording``
+    is where the quote was located, so a word's times can be read alone)."""
     from dataclasses import asdict
 
     import pandas as pd
 
-    rows = [{**asdict(w), "status": w.status.value} for c in checks for w in c.words]
+    rows = [{**asdict(w), "status": w.status.value, "recording": c.recording}
+            for c in checks for w in c.words]
     return pd.DataFrame(rows, columns=QUOTE_WORD_COLUMNS)
 
 

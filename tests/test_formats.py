@@ -215,3 +215,12 @@ def test_quotes_export_as_json_and_markdown(runner, batch_dir, tmp_path, stub_ju
     assert row["quote_id"] == "mine-1" and row["verdict"] == "verbatim"
     table = (out / "quotes.md").read_text().splitlines()
     assert table[2].startswith("| mine-1 | ten four dispatch | verbatim |")
+
+
+def test_quote_words_name_the_recording_they_were_heard_in(runner, batch_dir, tmp_path, stub_judge):
+    quotes = tmp_path / "q.csv"
+    quotes.write_text("quote_id,source,text\nmine-1,memo,ten four dispatch\n")
+    out = tmp_path / "out"
+    assert _verify(runner, batch_dir, quotes, out).exit_code == 0
+    words = list(csv.DictReader(open(out / "quote_words.csv", encoding="utf-8")))
+    assert {w["recording"] for w in words} == {str(batch_dir / "a.wav")}
