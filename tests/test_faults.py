@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from pipeline import models
+from pipeline.articles import QuotesError
 from pipeline.errors import DispatchError
-from pipeline.quotes import QuotesError, QuoteTableError, extract_quotes, load_quotes, quotes_to_rows
+from pipeline.extract import extract_quotes
+from pipeline.quotes import QuoteTableError, load_quotes, quotes_to_rows
 
 DATA = Path(__file__).parent / "data"
 
@@ -83,7 +85,7 @@ def test_the_same_id_from_two_tables_is_refused(tmp_path):
 def test_a_latin1_article_is_read_with_a_warning_naming_it(tmp_path, caplog):
     article = tmp_path / "cafe.txt"
     article.write_bytes("The café owner said, “we saw él leave.”".encode("cp1252"))
-    with caplog.at_level(logging.WARNING, logger="pipeline.quotes"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.articles"):
         (quote,) = load_quotes([article])
     assert quote.text == "we saw él leave."
     assert "cafe.txt" in caplog.text and "Windows-1252" in caplog.text

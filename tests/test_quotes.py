@@ -12,21 +12,16 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from pipeline.articles import QuotesError, article_text, clean_text, read_article, read_article_meta
 from pipeline.errors import DispatchError
+from pipeline.extract import extract_quotes, split_parts
 from pipeline.quotes import (
     QUOTE_COLUMNS,
-    QuotesError,
     QuoteTableError,
     article_quotes,
-    article_text,
-    clean_text,
-    extract_quotes,
     load_quotes,
     quotes_to_rows,
-    read_article,
-    read_article_meta,
     read_quote_table,
-    split_parts,
 )
 
 ARTICLES = Path(__file__).parent / "data" / "articles"
@@ -365,7 +360,7 @@ def test_a_page_without_main_text_is_read_whole_with_a_warning(tmp_path, monkeyp
     page = tmp_path / "bare.html"
     page.write_text("<p>He said “clear out now.”</p><footer>“Journalism you can trust.”</footer>",
                     encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="pipeline.quotes"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.articles"):
         quotes = load_quotes([page])
     assert [q.text for q in quotes] == ["clear out now.", "Journalism you can trust."]
     assert "bare.html" in caplog.text and "no main text" in caplog.text
@@ -375,7 +370,7 @@ def test_a_page_is_read_in_the_charset_it_declares(tmp_path, caplog):
     page = tmp_path / "greek.html"
     page.write_bytes('<html><head><meta charset="iso-8859-7"></head><body><p>Ο αστυνομικός '
                      'είπε: «Καθαρίστε τον δρόμο τώρα».</p></body></html>'.encode("iso-8859-7"))
-    with caplog.at_level(logging.WARNING, logger="pipeline.quotes"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.articles"):
         (quote,) = load_quotes([page])
     assert quote.text == "Καθαρίστε τον δρόμο τώρα"
     assert "Windows-1252" not in caplog.text

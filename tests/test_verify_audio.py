@@ -24,7 +24,7 @@ def checked():
     """Verify a list of quote texts; the recordings are transcribed once per module."""
     from pipeline.audio import load_audio
     from pipeline.engines import load_engine
-    from pipeline.quotes import split_parts
+    from pipeline.extract import split_parts
     from pipeline.records import Quote
     from pipeline.transcribe import TranscribeOptions, transcribe_file
     from pipeline.verify import VerifyOptions, load_scorers, verify_quotes
@@ -91,7 +91,7 @@ def test_demo_articles_against_their_labels(checked):
     a misquote, a misquote never confirmed, a line never said never placed in the audio."""
     import pandas as pd
 
-    from pipeline.quotes import extract_quotes
+    from pipeline.extract import extract_quotes
 
     quotes = [q for f in sorted((ROOT / "transcripts").glob("*.txt"))
               for q in extract_quotes(f.read_text(encoding="utf-8"), f.stem)]
