@@ -196,8 +196,8 @@ def plain_openai_whisper(samples: np.ndarray, args) -> tuple[str, float, float]:
     import torch
     import whisper
 
+    from pipeline.convert import load_openai_model
     from pipeline.engines import SEED, compile_aligner
-    from pipeline.models import load_openai_model
 
     model = load_openai_model(args.model)
     compile_aligner()  # numba's first compile would reset torch's threads

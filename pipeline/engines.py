@@ -471,7 +471,7 @@ class OpenAIWhisperEngine(Engine):
         """
         import torch
 
-        from pipeline.models import load_openai_model
+        from pipeline.convert import load_openai_model
 
         self.threads = threads or torch.get_num_threads()
         torch.set_num_threads(self.threads)

@@ -152,7 +152,7 @@ class Scorer:
     """Scores, ranks and aligns texts against audio with one openai-whisper model.
 
     Args:
-        model: A ``whisper.model.Whisper`` (see ``pipeline.models.load_openai_model``);
+        model: A ``whisper.model.Whisper`` (see ``pipeline.convert.load_openai_model``);
             its alignment heads must be set for :meth:`align`.
         name: A label for logs and reports.
         beam_model_dir: The same model's CTranslate2 directory, which decodes beam
@@ -192,8 +192,9 @@ class Scorer:
         """
         import torch
 
+        from pipeline.convert import load_openai_model
         from pipeline.engines import compile_aligner
-        from pipeline.models import ModelError, ct2_model_dir, load_openai_model
+        from pipeline.models import ModelError, ct2_model_dir
 
         compile_aligner()  # once per process, and before pinning threads (it resets them)
         if threads:

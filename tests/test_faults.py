@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import models
+from pipeline import convert, models
 from pipeline.articles import QuotesError
 from pipeline.errors import DispatchError
 from pipeline.extract import extract_quotes
@@ -121,9 +121,9 @@ def small_conversion(tmp_path, monkeypatch):
     import torch
 
     calls = []
-    monkeypatch.setattr(models, "read_ct2_variables", lambda path: calls.append(path) or {})
-    monkeypatch.setattr(models, "ct2_dimensions", lambda variables: {"n_mels": 80})
-    monkeypatch.setattr(models, "ct2_to_openai_state",
+    monkeypatch.setattr(convert, "read_ct2_variables", lambda path: calls.append(path) or {})
+    monkeypatch.setattr(convert, "ct2_dimensions", lambda variables: {"n_mels": 80})
+    monkeypatch.setattr(convert, "ct2_to_openai_state",
                         lambda variables, dims: {"w": torch.arange(64, dtype=torch.float16)})
     return calls
 
@@ -137,26 +137,26 @@ def _flip_a_byte(path: Path, offset: int) -> None:
 
 
 def test_a_flipped_byte_in_a_cached_checkpoint_is_detected_and_rebuilt(small_conversion, caplog):
-    path = models.openai_checkpoint("tiny.en")
+    path = convert.openai_checkpoint("tiny.en")
     good = path.read_bytes()
-    assert models.recorded_sha256(path) == models.file_sha256(path)
+    assert convert.recorded_sha256(path) == models.file_sha256(path)
     _flip_a_byte(path, len(good) // 2)
-    with caplog.at_level(logging.WARNING, logger="pipeline.models"):
-        assert models.openai_checkpoint("tiny.en") == path
+    with caplog.at_level(logging.WARNING, logger="pipeline.convert"):
+        assert convert.openai_checkpoint("tiny.en") == path
     assert "does not match its recorded SHA-256" in caplog.text
     assert path.read_bytes() == good
     assert len(small_conversion) == 2
 
 
 def test_a_changed_checkpoint_given_by_path_is_refused(small_conversion, tmp_path):
-    cached = models.openai_checkpoint("tiny.en")
+    cached = convert.openai_checkpoint("tiny.en")
     mine = tmp_path / "mine.pt"
     mine.write_bytes(cached.read_bytes())
-    models.digest_path(mine).write_text(models.digest_path(cached).read_text())
-    assert models.openai_checkpoint(str(mine)) == mine
+    convert.digest_path(mine).write_text(convert.digest_path(cached).read_text())
+    assert convert.openai_checkpoint(str(mine)) == mine
     _flip_a_byte(mine, 100)
     with pytest.raises(models.ModelError, match=r"checksum mismatch for .*mine\.pt") as err:
-        models.openai_checkpoint(str(mine))
+        convert.openai_checkpoint(str(mine))
     assert isinstance(err.value, DispatchError) and "\n" not in str(err.value)
 
 

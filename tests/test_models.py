@@ -1,5 +1,5 @@
-"""The model registry: pins, refusal of tampered weights, joined parts, conversion, and
-the recorded hash of a converted checkpoint."""
+"""The model registry: pins, refusal of tampered weights, joined parts, the cache folder and
+the remembered file hashes (conversion for openai-whisper: test_convert)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,6 @@ import pytest
 from pipeline import models
 from pipeline.errors import DispatchError
 from pipeline.models import REGISTRY, ModelError
-
-TINY_DIMS = dict(n_mels=80, n_audio_ctx=1500, n_audio_state=384, n_audio_head=6,
-                 n_audio_layer=4, n_vocab=51864, n_text_ctx=448, n_text_state=384,
-                 n_text_head=6, n_text_layer=4)
-BASE_DIMS = dict(n_mels=80, n_audio_ctx=1500, n_audio_state=512, n_audio_head=8,
-                 n_audio_layer=6, n_vocab=51865, n_text_ctx=448, n_text_state=512,
-                 n_text_head=8, n_text_layer=6)
 
 
 @pytest.fixture
@@ -121,49 +114,9 @@ def test_unknown_names_and_bad_directories_are_refused(tmp_path):
         models.ct2_model_dir(str(tmp_path))
 
 
-def test_a_missing_checkpoint_path_is_refused(tmp_path):
-    with pytest.raises(ModelError, match="no openai-whisper checkpoint"):
-        models.openai_checkpoint(str(tmp_path / "model.pt"))
-
-
 def test_a_ctranslate2_directory_is_accepted_as_is():
     path = models.ct2_model_dir("tiny.en")
     assert models.ct2_model_dir(str(path)) == path
-
-
-def test_model_bin_reads_every_variable():
-    variables = models.read_ct2_variables(models.ct2_model_dir("tiny.en") / "model.bin")
-    assert variables["decoder/embeddings/weight"].shape == (51864, 384)
-    assert variables["decoder/projection/weight"] is variables["decoder/embeddings/weight"]
-    assert int(variables["encoder/num_heads"]) == 6
-
-
-@pytest.mark.slow
-def test_tiny_en_converts_to_openai_whisper(cache):
-    import torch
-    from whisper.model import ModelDimensions
-
-    path = models.openai_checkpoint("tiny.en")
-    assert path.parent == cache / "openai"
-    assert models.openai_checkpoint(str(path)) == path  # a .pt path is taken as is
-    model = models.load_openai_model("tiny.en")
-    assert model.dims == ModelDimensions(**TINY_DIMS)
-    assert not model.is_multilingual
-    heads = models.ct2_alignment_heads(models.ct2_model_dir("tiny.en"))
-    assert model.alignment_heads.to_dense().nonzero().tolist() == sorted(heads)
-    emb = models.read_ct2_variables(models.ct2_model_dir("tiny.en") / "model.bin")
-    assert torch.equal(model.decoder.token_embedding.weight.half(),
-                       emb["decoder/embeddings/weight"])
-
-
-def test_base_dimensions_come_from_the_shapes():
-    variables = models.read_ct2_variables(models.ct2_model_dir("base") / "model.bin")
-    dims = models.ct2_dimensions(variables)
-    assert dims == BASE_DIMS
-    state = models.ct2_to_openai_state(variables, dims)
-    from whisper.model import ModelDimensions, Whisper
-
-    assert set(state) == set(Whisper(ModelDimensions(**dims)).state_dict())
 
 
 def test_model_errors_are_dispatch_errors():
@@ -192,24 +145,3 @@ def test_a_fresh_file_changed_within_the_same_tick_is_hashed_again(tmp_path):
         f.write(b"t")
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert models.file_sha256(path) != first
-
-
-@pytest.mark.slow
-def test_a_flipped_byte_in_the_converted_tiny_en_is_rebuilt(cache):
-    import torch
-
-    path = models.openai_checkpoint("tiny.en")
-    recorded = models.recorded_sha256(path)
-    assert recorded == models.file_sha256(path)
-    assert models.digest_path(path).read_text() == f"{recorded}  {path.name}\n"
-    with open(path, "r+b") as f:  # a byte inside the weights
-        f.seek(path.stat().st_size // 2)
-        byte = f.read(1)
-        f.seek(-1, 1)
-        f.write(bytes([byte[0] ^ 0x01]))
-    assert models.file_sha256(path) != recorded
-    model = models.load_openai_model("tiny.en")
-    assert models.file_sha256(path) == recorded
-    emb = models.read_ct2_variables(models.ct2_model_dir("tiny.en") / "model.bin")
-    assert torch.equal(model.decoder.token_embedding.weight.half(),
-                       emb["decoder/embeddings/weight"])
