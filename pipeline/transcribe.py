@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 
 import numpy as np
 
@@ -228,18 +229,165 @@ def _unpack(seg: Segment, window: packing.Window) -> list[Segment]:
     return pieces
 
 
+def words_logprob(words: list[Word]) -> float | None:
+    """Mean log-probability of a segment's own words, None without words.
+
+    A word's probability is the mean of its tokens' (from the alignment of the decoded
+    text with the audio), so this scores the segment's own text. Whisper's
+    ``avg_logprob`` is one figure per decoding window, the same for every line of a
+    packed window.
+
+    >>> round(words_logprob([Word(0, 1, "a", 0.5), Word(1, 2, "b", 1.0)]), 3)
+    -0.347
+    """
+    if not words:
+        return None
+    return float(np.mean([np.log(max(w.probability, 1e-6)) for w in words]))
+
+
 def _piece(seg: Segment, tid: int, start: float, end: float, words: list[Word], text: str):
+    """One transmission's part of a decoded segment; its ``avg_logprob`` is its own words'
+    (:func:`words_logprob`), not the decoding window's, so two lines of one packed window
+    are scored apart (the guards judged the window's before)."""
+    own = words_logprob(words)
     return Segment(
         segment_id=-1,
         start=start,
         end=end,
         text=text,
         words=[Word(w.start, w.end, w.word.strip(), w.probability) for w in words],
-        avg_logprob=seg.avg_logprob,
+        avg_logprob=seg.avg_logprob if own is None else own,
         no_speech_prob=seg.no_speech_prob,
         compression_ratio=seg.compression_ratio,
         transmission_id=tid,
     )
+
+
+@dataclass
+class Recording:
+    """One decoded recording handed to :func:`transcribe_many`."""
+
+    recording: str
+    """The path as the user gave it."""
+    samples: np.ndarray
+    """Its audio (``audio.load_audio``)."""
+    sha256: str
+    """The file's content hash."""
+    talkgroup: str = ""
+    """Talkgroup of a radio call, empty where unknown."""
+    started_at: datetime | None = None
+    """Wall-clock start of a radio call, None where unknown."""
+
+    def order(self) -> tuple:
+        """Where it goes among others: by talkgroup and start, then by path."""
+        when = self.started_at.timestamp() if self.started_at else 0.0
+        return (self.talkgroup, when, self.recording)
+
+
+MANY_GROUP_S = 600.0
+"""Most seconds of audio packed together by :func:`transcribe_many` (the calls held in
+memory at once: 10 minutes is 38 MB of samples)."""
+CALL_GAP_S = 1.0
+"""Silence in seconds placed between two recordings laid end to end for packing (no
+window ever holds it: packed transmissions get ``gap_s`` between them)."""
+
+
+def transcribe_many(items: list[Recording], engine: Engine, options: TranscribeOptions
+                    ) -> list[Transcript]:
+    """Transcribe many short recordings, packing transmissions across them.
+
+    Transcribing a 2-15 s call on its own fills a 30 s window with a few seconds of
+    speech. Here consecutive recordings (same talkgroup in time order where the calls
+    say, else by path; ``Recording.order``) are laid end to end, up to
+    :data:`MANY_GROUP_S` of audio at a time, their transmissions found in each one
+    alone, packed into windows across recordings and decoded as in
+    :func:`transcribe_samples` (the same guards against transmissions a packed
+    window skips), and every segment is mapped back to the recording and
+    transmission it came from. A recording's words can so depend on the calls packed
+    beside it; the same batch gives the same words.
+
+    Args:
+        items: Decoded recordings.
+        engine: A loaded engine.
+        options: Transcription options.
+
+    Returns:
+        One transcript per item, in the order given.
+    """
+    done: dict[int, Transcript] = {}
+    for group in _groups(sorted(range(len(items)), key=lambda n: items[n].order()), items):
+        for n, transcript in zip(group, _transcribe_group([items[n] for n in group], engine,
+                                                          options), strict=True):
+            done[n] = transcript
+    return [done[n] for n in range(len(items))]
+
+
+def _groups(order: list[int], items: list[Recording]) -> list[list[int]]:
+    """Consecutive items of one talkgroup, up to ``MANY_GROUP_S`` of audio each."""
+    groups: list[list[int]] = []
+    length = 0.0
+    for n in order:
+        seconds = len(items[n].samples) / audio.SAMPLE_RATE
+        fresh = (not groups or length + seconds > MANY_GROUP_S
+                 or items[groups[-1][-1]].talkgroup != items[n].talkgroup)
+        if fresh:
+            groups.append([])
+            length = 0.0
+        groups[-1].append(n)
+        length += seconds + CALL_GAP_S
+    return groups
+
+
+def _transcribe_group(group: list[Recording], engine: Engine, options: TranscribeOptions
+                      ) -> list[Transcript]:
+    """Recordings laid end to end, transcribed as one, and split back."""
+    offsets, found, owner, at = [], [], [], 0.0
+    for k, item in enumerate(group):
+        offsets.append(at)
+        here = audio.find_transmissions(item.samples, options.segment)
+        found.append(here)
+        owner += [k] * len(here)
+        at += len(item.samples) / audio.SAMPLE_RATE + CALL_GAP_S
+    joined = np.zeros(int(round(at * audio.SAMPLE_RATE)), dtype=np.float32)
+    for item, offset in zip(group, offsets, strict=True):
+        start = int(round(offset * audio.SAMPLE_RATE))
+        joined[start:start + len(item.samples)] = item.samples
+    shifted = [_shift(t, offsets[k]) for k, here in enumerate(found) for t in here]
+    segments = decode_windows(joined, plan_windows(shifted, options), engine, options.decode,
+                              options.max_window_s)
+    first = np.cumsum([0] + [len(here) for here in found])
+    per_item: list[list[Segment]] = [[] for _ in group]
+    for seg in segments:
+        k = owner[seg.transmission_id]
+        per_item[k].append(_moved(seg, -offsets[k], seg.transmission_id - int(first[k])))
+    out = []
+    for item, here, segs in zip(group, found, per_item, strict=True):
+        segs.sort(key=lambda s: s.start)
+        for n, seg in enumerate(segs):
+            seg.segment_id = n
+        out.append(_transcript(item.recording, item.sha256, item.samples, options, segs, here))
+    return out
+
+
+def _shift(t: Transmission, by: float) -> Transmission:
+    """A transmission moved ``by`` seconds."""
+    return replace(t, start=t.start + by, end=t.end + by,
+                   speech_start=None if t.speech_start is None else t.speech_start + by,
+                   speech_end=None if t.speech_end is None else t.speech_end + by)
+
+
+def _moved(seg: Segment, by: float, transmission_id: int) -> Segment:
+    """A segment moved ``by`` seconds, words too, with its transmission's new index."""
+    words = [replace(w, start=w.start + by, end=w.end + by) for w in seg.words]
+    return replace(seg, start=seg.start + by, end=seg.end + by, words=words,
+                   transmission_id=transmission_id)
+
+
+def _transcript(recording: str, sha256: str, samples: np.ndarray, options: TranscribeOptions,
+                segments: list[Segment], transmissions: list[Transmission]) -> Transcript:
+    return Transcript(recording=recording, sha256=sha256,
+                      duration=len(samples) / audio.SAMPLE_RATE, model=options.model,
+                      engine=options.engine, segments=segments, transmissions=transmissions)
 
 
 def transcribe_file(
@@ -256,12 +404,4 @@ def transcribe_file(
     """
     transmissions, segments = transcribe_samples(samples, engine, options)
     log.info("%s: %d transmissions, %d segments", recording, len(transmissions), len(segments))
-    return Transcript(
-        recording=recording,
-        sha256=sha256,
-        duration=len(samples) / audio.SAMPLE_RATE,
-        model=options.model,
-        engine=options.engine,
-        segments=segments,
-        transmissions=transmissions,
-    )
+    return _transcript(recording, sha256, samples, options, segments, transmissions)

@@ -16,7 +16,14 @@ from whisper.normalizers import EnglishTextNormalizer
 from pipeline import audio, packing
 from pipeline.engines import DecodeOptions, load_engine
 from pipeline.records import Segment, Transmission, Word
-from pipeline.transcribe import TranscribeOptions, decode_windows, transcribe_samples
+from pipeline.transcribe import (
+    Recording,
+    TranscribeOptions,
+    decode_windows,
+    transcribe_many,
+    transcribe_samples,
+    words_logprob,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDING = ROOT / "audio_samples" / "dispatch-channel.mp3"
@@ -240,3 +247,90 @@ def test_the_transmission_a_packed_window_stops_inside_is_decoded_again():
                               DecodeOptions())
     assert engine.batches == [(1, True), (1, False)]
     assert sorted(s.transmission_id for s in segments) == [0, 1]
+
+
+def tone_call(pieces: list[tuple[float, float]], length: float) -> np.ndarray:
+    """A call of ``length`` s: a 300 Hz tone over each (start, end) span, quiet hiss elsewhere."""
+    rng = np.random.default_rng(0)
+    out = rng.normal(0, 0.001, int(length * audio.SAMPLE_RATE)).astype(np.float32)
+    for a, b in pieces:
+        t = np.arange(int((b - a) * audio.SAMPLE_RATE)) / audio.SAMPLE_RATE
+        at = int(a * audio.SAMPLE_RATE)
+        out[at:at + len(t)] = 0.3 * np.sin(2 * np.pi * 300 * t)
+    return out
+
+
+def test_short_calls_share_windows_and_words_go_back_to_their_own_call():
+    calls = [tone_call([(0.5, 2.5)], 3.0), tone_call([(1.0, 4.0), (6.0, 8.0)], 9.0),
+             tone_call([(0.5, 3.0)], 4.0)]
+    items = [Recording(f"call{n}.wav", s, f"sha{n}") for n, s in enumerate(calls)]
+    engine = FakeEngine(words=tuple(f"word{i}" for i in range(20)))  # words every half second: none missed
+    transcripts = transcribe_many(items, engine, TranscribeOptions())
+    assert engine.calls == 1  # four transmissions of three calls in one window
+    assert [t.recording for t in transcripts] == ["call0.wav", "call1.wav", "call2.wav"]
+    for t, samples in zip(transcripts, calls, strict=True):
+        assert t.duration == len(samples) / audio.SAMPLE_RATE
+        assert t.transmissions == audio.find_transmissions(samples, TranscribeOptions().segment)
+        assert {s.transmission_id for s in t.segments} == set(range(len(t.transmissions)))
+        assert [s.segment_id for s in t.segments] == list(range(len(t.segments)))
+        for s in t.segments:
+            tx = t.transmissions[s.transmission_id]
+            assert all(tx.start - 1e-6 <= w.start <= w.end <= tx.end + 1e-6 for w in s.words)
+
+
+def test_calls_are_packed_by_talkgroup_in_time_order():
+    from datetime import datetime, timezone
+
+    def at(seconds):
+        return datetime.fromtimestamp(1_759_613_000 + seconds, timezone.utc)
+
+    calls = [Recording(name, tone_call([(0.5, 2.0)], 2.5), "", tg, at(t))
+             for name, tg, t in (("z.wav", "8101", 10), ("a.wav", "8102", 0),
+                                 ("m.wav", "8101", 0))]
+    engine = FakeEngine(words=tuple(f"word{i}" for i in range(20)))
+    transcripts = transcribe_many(calls, engine, TranscribeOptions())
+    assert engine.calls == 2  # one window per talkgroup
+    assert [t.recording for t in transcripts] == ["z.wav", "a.wav", "m.wav"]  # order given
+    assert sorted(range(3), key=lambda n: calls[n].order()) == [2, 0, 1]
+
+
+def test_each_segment_of_a_packed_window_is_scored_by_its_own_words():
+    spans = [Transmission(0.0, 2.0), Transmission(4.0, 6.0)]
+
+    class Unsure(FakeEngine):
+        def transcribe_batch(self, windows, options, fallback=True, timestamps=True):
+            out = super().transcribe_batch(windows, options, fallback, timestamps)
+            (seg,) = out[0]  # one Whisper segment over both transmissions, window score -0.3
+            seg.avg_logprob = -0.3
+            seg.words = [Word(0.2, 1.0, "ten", 0.9), Word(1.0, 1.8, "four", 0.8),
+                         Word(2.7, 3.5, "shots", 0.2)]
+            return out
+
+    segments = decode_windows(np.zeros(7 * audio.SAMPLE_RATE, np.float32),
+                              packing.pack_windows(spans), Unsure(), DecodeOptions())
+    by_id = {s.transmission_id: s for s in segments}
+    assert by_id[0].avg_logprob == pytest.approx((np.log(0.9) + np.log(0.8)) / 2)
+    assert by_id[1].avg_logprob == pytest.approx(np.log(0.2))
+    assert words_logprob([]) is None
+
+
+@pytest.mark.slow
+def test_calls_packed_together_keep_their_words(engine):
+    """Lines of the sample recording cut into calls: packed across calls, each call's
+    words are its own line's, no worse than each call transcribed on its own."""
+    samples = audio.load_audio(RECORDING)
+    lines = manifest_lines()[:12]
+    items = [Recording(f"call{n}.wav", samples[int((a - 0.3) * audio.SAMPLE_RATE):
+                                               int((b + 0.5) * audio.SAMPLE_RATE)], "")
+             for n, (a, b, _) in enumerate(lines)]
+    together = transcribe_many(items, engine, TranscribeOptions())
+    alone = [transcribe_many([item], engine, TranscribeOptions())[0] for item in items]
+    refs = [text for _, _, text in lines]
+
+    def folder_wer(transcripts):
+        norm = EnglishTextNormalizer()
+        return jiwer.wer([norm(r) for r in refs],
+                         [norm(" ".join(s.text for s in t.segments)) for t in transcripts])
+
+    assert sum(bool(t.segments) for t in together) >= 11
+    assert folder_wer(together) <= folder_wer(alone) + PACKING_MARGIN
