@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from conftest import FakeEngine, write_bursts
 
 from pipeline import calls as C
 from pipeline.records import CallSource, Role, Segment, Transcript, Word
 from pipeline.speakers.radio import apply_call, name_units
-from tests.conftest import FakeEngine, write_bursts
 
 START_MS = 1759632014250
 """2025-10-05T02:40:14.250Z (21:40:14.250 in Chicago)."""
