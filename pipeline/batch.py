@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import audio
-from pipeline.calls import CallOptions
+from pipeline.calls import CallOptions, from_file_name
 from pipeline.executors import (
     ClusterSpec,
     DaskExecutor,
@@ -38,7 +38,7 @@ from pipeline.executors import (
 from pipeline.files import atomic_path, output_errors
 from pipeline.records import CallInfo, Failure, Speaker, Transcript
 from pipeline.speakers import SpeakerOptions, SpeakerSettings, Voices, embed_voices, store_voices
-from pipeline.transcribe import TranscribeOptions, transcribe_file
+from pipeline.transcribe import Recording, TranscribeOptions, transcribe_many
 from pipeline.workspace import Workspace, file_sha256, locked, transcript_key
 
 __all__ = ["AudioCache", "BatchSummary", "find_recordings", "recording_name", "run_batch",
@@ -342,25 +342,27 @@ def _run(todo: list[Job], options, jobs: int, threads: int, progress: bool, engi
         log.info("Dask dashboard: %s", executor.dashboard)
         if progress:
             bar.write(f"Dask dashboard: {executor.dashboard}")
-    waiting, in_flight, failed = iter(todo), 0, 0
+    waiting, in_flight, failed = iter(parcels(todo, one_each=cluster is not None)), 0, 0
     try:
         while True:
-            for job in itertools.islice(waiting, max(0, executor.slots - in_flight)):
-                executor.submit(job)
+            for parcel in itertools.islice(waiting, max(0, executor.slots - in_flight)):
+                executor.submit(parcel)
                 in_flight += 1
             if not in_flight:
                 break
-            job, result = executor.next_done()
+            parcel, results = executor.next_done()
             in_flight -= 1
-            if isinstance(result, DispatchError):
-                raise result
-            if isinstance(result, Exception):
-                log.error("failed on %s", job.recording, exc_info=result)
-                result = Failure(job.recording, f"internal error while transcribing: {result!r}")
-            failed += isinstance(result, Failure)
-            bar.set_postfix(failed=failed, in_flight=in_flight, refresh=False)
-            bar.update(1)
-            yield job, result
+            if isinstance(results, DispatchError):
+                raise results
+            if isinstance(results, Exception):
+                log.error("failed on %s", parcel.recording, exc_info=results)
+                results = [Failure(job.recording, f"internal error while transcribing: {results!r}")
+                           for job in parcel.jobs]
+            for job, result in zip(parcel.jobs, results, strict=True):
+                failed += isinstance(result, Failure)
+                bar.set_postfix(failed=failed, in_flight=in_flight, refresh=False)
+                bar.update(1)
+                yield job, result
     finally:
         bar.close()
         executor.close()
@@ -403,26 +405,101 @@ def _init_worker(options: TranscribeOptions, threads: int, engine=None, speakers
     _OPTIONS, _SPEAKERS, _DECODE = options, speakers, samples_for
 
 
-def _work(job: Job, data: bytes | None = None) -> tuple[Transcript, Voices | None] | Failure:
-    """Decode and transcribe one recording (and embed its voices when speakers are
-    wanted); a bad file becomes a ``Failure``, any other error is raised for the executor.
+PARCEL_FILES = 64
+"""Most recordings transcribed together (``transcribe.transcribe_many`` packs the
+transmissions of short calls across them)."""
+PARCEL_FILE_BYTES = 4_000_000
+"""A file larger than this (about two minutes of 16 kHz WAV) is transcribed on its own."""
+
+
+@dataclass
+class Parcel:
+    """Recordings handed to a worker together."""
+
+    jobs: list[Job]
+    """The recordings, in call order (talkgroup, start, then path)."""
+
+    @property
+    def recording(self) -> str:
+        """The first recording (what a task is named by)."""
+        return self.jobs[0].recording
+
+
+def parcels(todo: list[Job], one_each: bool = False) -> list[Parcel]:
+    """Short recordings grouped in call order, ``PARCEL_FILES`` at most; a large file, or
+    every file when ``one_each`` (a cluster ships and retries one recording a task), alone."""
+    if one_each:
+        return [Parcel([job]) for job in todo]
+    out: list[Parcel] = []
+    closed = True
+    for job in sorted(todo, key=lambda j: _call_order(j.recording)):
+        alone = _size(job.recording) > PARCEL_FILE_BYTES
+        if alone or closed or len(out[-1].jobs) >= PARCEL_FILES:
+            out.append(Parcel([]))
+        out[-1].jobs.append(job)
+        closed = alone
+    return out
+
+
+def _size(recording: str) -> int:
+    try:
+        return os.path.getsize(recording)
+    except OSError:
+        return 0
+
+
+def _call_order(recording: str) -> tuple:
+    """(talkgroup, start epoch, path) from a scanner tool's file name, else ("", 0, path)."""
+    call = from_file_name(recording)
+    if call is None:
+        return "", 0.0, recording
+    return call.talkgroup, call.started_at.timestamp() if call.started_at else 0.0, recording
+
+
+def _work(parcel: Parcel, data: bytes | None = None
+          ) -> list[tuple[Transcript, Voices | None] | Failure]:
+    """Decode and transcribe a parcel's recordings together (and embed their voices when
+    speakers are wanted); a bad file becomes a ``Failure``, any other error is raised for
+    the executor.
 
     Args:
-        job: The recording.
-        data: Its bytes, when they were shipped to a worker that cannot read its path.
+        parcel: The recordings.
+        data: The bytes of its one recording, when shipped to a worker that cannot read it.
     """
-    try:
-        if data is not None:
-            samples = decode_shipped(job.recording, data)
-        else:
-            samples = (_DECODE or audio.load_audio)(job.recording)
-        transcript = transcribe_file(job.recording, samples, job.sha256, _ENGINE, _OPTIONS)
+    out: dict[int, tuple[Transcript, Voices | None] | Failure] = {}
+    items: dict[int, Recording] = {}
+    for n, job in enumerate(parcel.jobs):
+        try:
+            samples = (decode_shipped(job.recording, data) if data is not None
+                       else (_DECODE or audio.load_audio)(job.recording))
+        except audio.AudioError as e:
+            out[n] = Failure(job.recording, str(e))
+            continue
+        call = from_file_name(job.recording)
+        items[n] = Recording(job.recording, samples, job.sha256, call.talkgroup if call else "",
+                             call.started_at if call else None)
+    for n, transcript in zip(items, _transcribe(list(items.values())), strict=True):
         voices = None
-        if _SPEAKERS is not None and transcript.transmissions:
-            voices = embed_voices(samples, transcript, _SPEAKERS)
-        return transcript, voices
+        if not isinstance(transcript, Failure) and _SPEAKERS is not None and transcript.transmissions:
+            voices = embed_voices(items[n].samples, transcript, _SPEAKERS)
+        out[n] = transcript if isinstance(transcript, Failure) else (transcript, voices)
+    return [out[n] for n in range(len(parcel.jobs))]
+
+
+def _transcribe(items: list[Recording]) -> list[Transcript | Failure]:
+    """Transcribe items together; if audio fails on the way, each alone, failing alone."""
+    try:
+        return transcribe_many(items, _ENGINE, _OPTIONS)
     except audio.AudioError as e:
-        return Failure(job.recording, str(e))
+        if len(items) == 1:
+            return [Failure(items[0].recording, str(e))]
+    out: list[Transcript | Failure] = []
+    for item in items:
+        try:
+            out += transcribe_many([item], _ENGINE, _OPTIONS)
+        except audio.AudioError as e:
+            out.append(Failure(item.recording, str(e)))
+    return out
 
 
 class AudioCache:

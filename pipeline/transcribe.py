@@ -340,7 +340,10 @@ def _groups(order: list[int], items: list[Recording]) -> list[list[int]]:
 
 def _transcribe_group(group: list[Recording], engine: Engine, options: TranscribeOptions
                       ) -> list[Transcript]:
-    """Recordings laid end to end, transcribed as one, and split back."""
+    """Recordings laid end to end, transcribed as one, and split back (one alone as is)."""
+    if len(group) == 1:
+        (item,) = group
+        return [transcribe_file(item.recording, item.samples, item.sha256, engine, options)]
     offsets, found, owner, at = [], [], [], 0.0
     for k, item in enumerate(group):
         offsets.append(at)
