@@ -134,8 +134,9 @@ def _review_lines(checks: Sequence[QuoteCheck], n: int, width: int, narrow: bool
         why = c.differences[0] if c.differences else (c.reasons[0] if c.reasons else "")
         place = _clip(_listen(c), where_w)
         head = f"{c.review_rank:>3}. {place:<{where_w}} {_clip_id(c.quote.quote_id):<26} "
-        if narrow:
-            lines += [head.rstrip(), "     " + _clip(why, max(20, width - 5))]
+        if narrow:  # the place alone, then the quote and why
+            lines += [f"{c.review_rank:>3}. {place}",
+                      "     " + _clip(f"{_clip_id(c.quote.quote_id)}: {why}", max(20, width - 5))]
         else:
             lines.append(head + _clip(why, max(20, width - len(head))))
     return lines

@@ -66,10 +66,11 @@ def test_no_legend_when_asked_for_none():
 def test_every_line_fits_an_80_column_terminal():
     long = check("night-the-police-walked-away:12", "unverifiable", rank=1, start=1234.5,
                  diff='audio says "for eight twelve copy the description", quote says "per"')
-    long.recording = "audio_samples/2026-11-20/dispatch-channel-north.mp3"
+    long.recording = "calls/3105-1759632076_851012500.0-call_6.wav"  # trunk-recorder's names
     long.speaker = "Dispatcher"
     checks = [long, check("fine", "verbatim", start=3.0), check("gone", "not_found")]
     table = verdict_table(checks, width=80)
     assert max(len(line) for line in table.splitlines()) <= 80
-    assert "dispatch-channel-north.mp3 1234.5-1236.5s" in table  # places stay whole
-    assert "dispatch-channel-north.mp3 1234.0-1237.0s" in table
+    assert "3105-1759632076_851012500.0-call_6.wav 1234.5-1236.5s" in table  # places stay whole
+    assert "3105-1759632076_851012500.0-call_6.wav 1234.0-1237.0s" in table
+    assert "night-the-polic…ed-away:12: audio says" in table
