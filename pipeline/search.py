@@ -168,8 +168,8 @@ def replay_command(recording: str, start: float, end: float, context_s: float = 
 
 
 def format_hits(hits: Sequence[Hit], width: int = 80) -> str:
-    """Hits for the terminal: recording, time, speaker and text on one line, the replay
-    command under it."""
+    """Hits for the terminal: recording, time, speaker and text on one line (speaker and
+    text on the next where they do not fit ``width``), the replay command under it."""
     lines = []
     for h in hits:
         s = h.segment
@@ -177,8 +177,13 @@ def format_hits(hits: Sequence[Hit], width: int = 80) -> str:
         if h.wall_clock is not None:
             when += f" ({h.wall_clock:%Y-%m-%d %H:%M:%S})"
         head = f"{Path(s.recording).name} {when} {s.speaker or '-'}: "
-        text = s.text if len(head) + len(s.text) <= width else s.text[: max(width - len(head) - 1, 10)] + "…"
-        lines += [head + text, f"  {h.replay}"]
+        if len(head) + len(s.text) <= width:
+            lines.append(head + s.text)
+        else:  # who said what on a line of its own, so the text is not cut to a few words
+            said = f"{s.speaker or '-'}: {s.text}"
+            said = said if len(said) + 2 <= width else said[: max(width - 3, 10)] + "…"
+            lines += [f"{Path(s.recording).name} {when}", f"  {said}"]
+        lines.append(f"  {h.replay}")
     return "\n".join(lines)
 
 

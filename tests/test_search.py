@@ -105,3 +105,14 @@ def test_the_command_prints_recording_time_speaker_and_replay(workspace_dir):
         "  ffplay -nodisp -autoexit -ss 29.0 -t 4.0 calls/north.wav"]
     nothing = CliRunner().invoke(cli_module.cli, ["search", "code nine", "--out", str(workspace_dir)])
     assert nothing.exit_code == 1 and "holds 'code nine'" in nothing.output
+
+
+def test_a_long_place_puts_the_text_on_a_line_of_its_own():
+    from pipeline.search import Hit, format_hits
+    from pipeline.workspace import SegmentHit
+
+    segment = SegmentHit("calls/3105-1759632041_851012500.0-call_4.wav", 0, 11.8, 14.2, "Unit 8120",
+                         "It's well, copy the description, northbound on Kedzie")
+    lines = format_hits([Hit(segment, datetime(2025, 10, 5, 2, 40, 52), "ffplay x")], width=80).splitlines()
+    assert lines == ["3105-1759632041_851012500.0-call_4.wav 0:11.8-0:14.2 (2025-10-05 02:40:52)",
+                     "  Unit 8120: It's well, copy the description, northbound on Kedzie", "  ffplay x"]
