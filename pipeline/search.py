@@ -175,7 +175,7 @@ def format_hits(hits: Sequence[Hit], width: int = 80) -> str:
         s = h.segment
         when = f"{_clock(s.start)}-{_clock(s.end)}"
         if h.wall_clock is not None:
-            when += f" ({h.wall_clock:%Y-%m-%d %H:%M:%S})"
+            when += f" ({h.wall_clock:%Y-%m-%d %H:%M:%S %Z}".rstrip() + ")"  # UTC when known
         head = f"{Path(s.recording).name} {when} {s.speaker or '-'}: "
         if len(head) + len(s.text) <= width:
             lines.append(head + s.text)
