@@ -416,6 +416,13 @@ def _verify_apart(quotes, flat, transcripts, audio, scorers, verify):
     return [checks[i] for i in range(len(flat))]
 
 
+def _other_recordings(lines: list[Line], audio) -> list[Line]:
+    """A set's lines said in recordings other than those judged (with ``--quick``), else
+    all its lines: each is searched everywhere but where it was said."""
+    other = [x for x in lines if x.recording not in audio]
+    return other or (lines if len(audio) > 1 else [])
+
+
 def absent_lines(items, pool: list[Line], n: int) -> list[Line]:
     """At most ``n`` lines of ``pool`` (other calls' lines of the same kind) whose words no
     line of the set's own recordings holds, drawn with a fixed seed."""
@@ -527,6 +534,10 @@ def main() -> None:
     parser.add_argument("--min-context", type=float, default=None,
                         help="shortest audio the scorers' encoders run on, seconds (default: the "
                              "pipeline's; 30: every window padded to 30 s, as Whisper does)")
+    parser.add_argument("--search-only", action="store_true",
+                        help="skip judging at the reference lines (only the end-to-end runs)")
+    parser.add_argument("--absent-only", action="store_true",
+                        help="end to end, search only the absent lines (with --search-only)")
     parser.add_argument("--no-search", action="store_true",
                         help="skip the end-to-end runs (quotes located by search, not by reference)")
     parser.add_argument("--shift", type=float, default=0.0,
@@ -569,15 +580,16 @@ def main() -> None:
         make, snr = sets[name]
         items = labelled(make(), args)
         audio = load_set([line for line, _ in items], snr)
-        heard = heard_words(audio, engine)
-        run_set(name, items, audio, heard, scorers, options)
+        if not args.search_only:
+            heard = heard_words(audio, engine)
+            run_set(name, items, audio, heard, scorers, options)
         if args.shift:
-            run_shifts(name, items, audio, heard, scorers, options, args.shift)
+            run_shifts(name, items, audio, heard_words(audio, engine), scorers, options, args.shift)
         if not args.no_search:
-            own = [line for line, _ in items] if len(audio) > 1 else []
-            pool = pools[name]() if name in pools else own
+            pool = pools[name]() if name in pools else _other_recordings(make(), audio)
             absent = absent_lines(items, pool, args.absent) if args.absent else []
-            run_search(name, items, audio, scorers, engine, options, absent, args.best_match)
+            spoken = [] if args.absent_only else items
+            run_search(name, spoken, audio, scorers, engine, options, absent, args.best_match)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(TABLE) + "\n")
 
