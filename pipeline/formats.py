@@ -129,10 +129,9 @@ def to_tsv(transcript: Transcript) -> str:
 
 def transcript_dict(transcript: Transcript) -> dict:
     """The nested form of a transcript: ``segments[].words[]``, speakers on both, and
-    wall-clock times (ISO 8601) where the file name says when the recording starts."""
-    from pipeline.review.results import wall_clock
-
-    start = wall_clock(transcript.recording)
+    wall-clock times (ISO 8601) where the call's metadata or the file name says when the
+    recording starts."""
+    start = recording_start(transcript)
 
     def when(seconds: float) -> str | None:
         if start is None:
@@ -162,6 +161,16 @@ def transcript_dict(transcript: Transcript) -> dict:
             for s in transcript.segments
         ],
     }
+
+
+def recording_start(transcript: Transcript) -> datetime | None:
+    """When a recording starts: its call metadata's start, else the time its file name
+    holds (:func:`pipeline.review.results.wall_clock`), else None."""
+    from pipeline.review.results import wall_clock
+
+    if transcript.call is not None and transcript.call.started_at is not None:
+        return transcript.call.started_at
+    return wall_clock(transcript.recording)
 
 
 def _iso(when: datetime | None) -> str | None:

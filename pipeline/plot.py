@@ -1,9 +1,10 @@
 """A timeline picture: who spoke when, and where the checked quotes fall.
 
-One lane per speaker (or per talkgroup, read from trunk-recorder file names such as
-``9131-1700000000_851.0125.wav``), a bar per transmission segment, and a mark per located
-quote coloured by its verdict. Recordings whose file names give their start are drawn on
-a wall-clock axis; otherwise recordings follow one another in seconds. The lanes and
+One lane per speaker (or per talkgroup: its tag from the call's metadata, else its number
+from a trunk-recorder file name such as ``9131-1700000000_851.0125.wav``), a bar per
+transmission segment, and a mark per located quote coloured by its verdict. Recordings
+whose start is known (call metadata, or the file name) are drawn on a wall-clock axis;
+otherwise recordings follow one another in seconds. The lanes and
 marks are computed by plain functions; matplotlib only draws them (in ``draw_timeline``).
 """
 
@@ -96,9 +97,9 @@ def talkgroup(recording: str) -> str | None:
 def axis_origins(transcripts: Sequence[Transcript]) -> dict[str, float | datetime]:
     """Where each recording's second 0 sits on the axis: its wall-clock start when every
     recording has one, else one after another in seconds."""
-    from pipeline.review.results import wall_clock
+    from pipeline.formats import recording_start
 
-    starts = {t.recording: wall_clock(t.recording) for t in transcripts}
+    starts = {t.recording: recording_start(t) for t in transcripts}
     if starts and all(starts.values()):
         return {r: _naive(s) for r, s in starts.items()}
     origins, at = {}, 0.0
@@ -119,7 +120,10 @@ def _shift(origin: float | datetime, seconds: float) -> float | datetime:
 
 def _lane(transcript: Transcript, speaker: str, lanes: Lanes) -> str:
     if lanes is Lanes.TALKGROUP:
-        group = talkgroup(transcript.recording)
+        call = transcript.call
+        if call is not None and call.talkgroup_tag:
+            return call.talkgroup_tag
+        group = call.talkgroup if call is not None else talkgroup(transcript.recording)
         return f"TG {group}" if group else PurePath(transcript.recording).name
     return speaker or "unlabelled"
 

@@ -224,3 +224,15 @@ def test_quote_words_name_the_recording_they_were_heard_in(runner, batch_dir, tm
     assert _verify(runner, batch_dir, quotes, out).exit_code == 0
     words = list(csv.DictReader(open(out / "quote_words.csv", encoding="utf-8")))
     assert {w["recording"] for w in words} == {str(batch_dir / "a.wav")}
+
+
+def test_json_takes_the_wall_clock_from_the_calls_metadata_first():
+    from datetime import datetime, timezone
+
+    from pipeline.records import CallInfo
+
+    t = transcript("calls/north.wav")
+    t.call = CallInfo("calls/north.wav", "trunk-recorder",
+                      started_at=datetime(2025, 10, 5, 2, 40, 52, tzinfo=timezone.utc))
+    nested = json.loads(formats.to_json(t))
+    assert nested["segments"][0]["wall_start"] == "2025-10-05T02:40:52.500+00:00"

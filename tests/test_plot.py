@@ -105,3 +105,19 @@ def test_the_command_writes_the_picture(results, tmp_path):
                                                  "--recording", "channel.wav", "--to", "0:30"])
     assert result.exit_code == 0, result.output
     assert result.output == f"wrote {out}\n" and out.read_bytes().startswith(PNG)
+
+
+def test_a_calls_metadata_names_its_talkgroup_lane_and_places_it_in_time():
+    from datetime import timezone
+
+    from pipeline.records import CallInfo
+
+    call = recording("calls/north.wav", [(1.0, 2.0, "Unit 1")], 3.0)
+    call.call = CallInfo("calls/north.wav", "trunk-recorder", talkgroup="9131",
+                         talkgroup_tag="Zone 8 Dispatch",
+                         started_at=datetime(2025, 10, 5, 2, 40, 52, tzinfo=timezone.utc))
+    origins = axis_origins([call])
+    [bar] = timeline_bars([call], origins, TimelineOptions(lanes=Lanes.TALKGROUP))
+    assert bar.lane == "Zone 8 Dispatch"
+    local = datetime(2025, 10, 5, 2, 40, 53, tzinfo=timezone.utc).astimezone().replace(tzinfo=None)
+    assert bar.start == local
