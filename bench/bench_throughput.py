@@ -1,50 +1,39 @@
-"""Throughput of the default pipeline against plain Whisper, side by side in one run.
+"""Throughput against the engines a user would pick, on three kinds of recording, in one run.
 
-Builds a dispatch-like recording (``--minutes``, default 30): the sample recordings
-(``audio_samples/*.mp3``) and the real ones in ``tests/data`` (Apollo 11 air-to-ground,
-a telephone call) placed one after another, cycling, with 30-120 s of low hiss
-between them, so most of it is silence. The reference text is each piece's own
-(``audio_samples/manifest.csv``, ``apollo11.tsv``, ``phone-call.stm``) at the
-offset where the piece was put. Then, one after another on the same machine, same
-model (``--model``), same beam size, threads pinned:
+Profiles (``--profiles``), built here from the sample recordings
+(``audio_samples/*.mp3``), the real ones in ``tests/data`` (Apollo 11
+air-to-ground, a telephone call) and espeak-ng phrases (``bench_calls.py``):
 
-1. ``dispatch transcribe`` (the default pipeline, speaker labels included) run as a
-   subprocess, start-up and model loading included, against faster-whisper's
-   ``WhisperModel.transcribe`` on the whole file (model already loaded, word
-   timestamps on); ``ok`` at 2x faster or more.
-2. against openai-whisper's ``whisper.transcribe`` on the whole file; ``ok`` at 5x
-   or more. On long recordings openai-whisper runs on the first ``--openai-minutes``
-   only and its time is extrapolated per second of audio (said in the output).
-3. padding waste, (windows x 30 s) / seconds of speech (transmissions), the windows
-   being those the pipeline packs (``transcribe.plan_windows``); ``ok`` at 1.2 or less.
-   Beside it, the same ratio over every window the pipeline decoded (read from its log), which is
-   what the encoder really paid for: the packed ones, the windows it packed again
-   from the transmissions Whisper skipped when it ended a packed window early, and
-   those it then decoded alone.
-4. segmentation: ``audio.detect_nonsilent`` against ``pydub.silence.detect_nonsilent``
-   on the same audio with the same arguments (``--segment-minutes``, since pydub
-   takes minutes on 30); ``ok`` at 100x or more.
-5. locating 1,000 quotes drawn from the reference in the pipeline's transcript, as a
-   share of the transcription time (``ok`` at 5% or less); adjudicating a few located
-   sample quotes as ``dispatch verify`` does (base judging, tiny.en as witness, torch's
-   default threads), seconds per quote (``ok`` at 1 s or less).
-6. peak memory (max RSS) of the pipeline subprocess with tiny.en (``ok`` at 1.5 GB or
-   less).
+- ``scanner``: the pieces whole, one after another, 30-120 s of low hiss between
+  (``--minutes``; mostly silence, as an overnight scanner recording);
+- ``busy``: single reference lines, 0.5-3 s of hiss between (a busy channel);
+- ``calls``: a trunk-recorder folder of ``--calls`` files of 2-15 s
+  (``bench_calls.build_calls``).
 
-Each engine's word error rate (jiwer, Whisper's English normaliser on both sides)
-is printed beside its time, and the pipeline's with ``--no-pack`` (each
-transmission its own window), so speed is never bought with accuracy unseen. The
-table goes to stdout and to ``bench/results/throughput.txt``.
+On each, same model, beam and threads: ``dispatch transcribe`` as a subprocess
+(start-up, model loading, speaker labels and tables included; run again with
+``--no-speakers`` for the speakers' share of the time), faster-whisper's
+``WhisperModel.transcribe`` plain and with ``vad_filter=True``, its
+``BatchedInferencePipeline`` (batch 8, its own VAD), each on every file with the
+model loaded before timing and word timestamps on, and openai-whisper on the first
+``--openai-minutes`` of audio, its time extrapolated. Each gets its word error
+(jiwer, Whisper's English normaliser, each file against its own reference), wall
+and CPU seconds (CPU is steadier where others load the machine). Printed per
+profile: windows the pipeline decoded (from its log: packed, packed again after
+Whisper skipped transmissions, alone) per minute of speech and against the fewest
+30 s windows that hold the speech; the speakers' share of the time and the speakers
+found against the truth; the targets met or missed; peak memory on ``scanner``.
+``--extras`` adds segmentation against pydub, locating and adjudicating quotes.
+The output goes to stdout and to ``--out`` (``bench/results/throughput.txt``).
 
 Example:
-    .venv/bin/python bench/bench_throughput.py --minutes 30
-    .venv/bin/python bench/bench_throughput.py --minutes 5   # quick
+    .venv/bin/python bench/bench_throughput.py --minutes 30 --calls 200
+    .venv/bin/python bench/bench_throughput.py --minutes 4 --calls 6 --profiles busy,calls
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime
 import os
 import re
@@ -61,6 +50,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_calls import reference_spans, speaker_key  # noqa: E402
 
 from pipeline import audio  # noqa: E402
 
@@ -80,20 +72,8 @@ class Line:
     """What was said."""
     piece: str
     """The file it came from."""
-
-
-def reference_lines(piece: str) -> list[tuple[float, str]]:
-    """(start in the piece, text) of a piece's reference."""
-    name = Path(piece).name
-    if piece.startswith("audio_samples"):
-        with open(ROOT / "audio_samples" / "manifest.csv", encoding="utf-8") as f:
-            return [(float(r["start_s"]), r["text"]) for r in csv.DictReader(f)
-                    if r["recording"] == name]
-    if name == "apollo11.mp3":
-        rows = (ROOT / "tests/data/apollo11.tsv").read_text().splitlines()[1:]
-        return [(float(r.split("\t")[0]), r.split("\t")[3]) for r in rows]
-    rows = (ROOT / "tests/data/phone-call.stm").read_text().splitlines()
-    return [(float(r.split(maxsplit=5)[3]), r.split(maxsplit=5)[5]) for r in rows]
+    speaker: str = ""
+    """Who says it (``bench_calls.speaker_key``)."""
 
 
 def build_recording(minutes: float, seed: int = 0) -> tuple[np.ndarray, list[Line]]:
@@ -110,7 +90,8 @@ def build_recording(minutes: float, seed: int = 0) -> tuple[np.ndarray, list[Lin
             break
         out.append(rng.normal(0, 0.001, gap).astype(np.float32))
         at += gap
-        lines += [Line(at / SR + s, t, piece) for s, t in reference_lines(piece)]
+        lines += [Line(at / SR + s, t, piece, speaker_key(piece, who))
+                  for s, _, t, who in reference_spans(piece, len(clip) / SR)]
         out.append(clip)
         at += len(clip)
         n += 1
@@ -125,15 +106,6 @@ def write_wav(path: Path, samples: np.ndarray) -> None:
         w.setsampwidth(2)
         w.setframerate(SR)
         w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    """Word error rate after Whisper's English normaliser on both sides."""
-    import jiwer
-    from whisper.normalizers import EnglishTextNormalizer
-
-    norm = EnglishTextNormalizer()
-    return jiwer.wer(norm(reference), norm(hypothesis))
 
 
 def ref_text(lines: list[Line], until: float = float("inf")) -> str:
@@ -151,44 +123,23 @@ def timed(fn, *args, **kwargs):
 # --------------------------------------------------------------------------- runs
 
 
-def run_pipeline(wav: Path, out: Path, args) -> tuple[float, float, tuple[int, int, int]]:
+def run_pipeline(target: Path, out: Path, args, *extra: str
+                 ) -> tuple[float, float, tuple[int, int, int], Path]:
     """``dispatch -v transcribe`` in a subprocess: (wall seconds, peak RSS in GB,
-    (windows packed, windows packed again, windows decoded alone) from its log)."""
-    cmd = [sys.executable, "-m", "pipeline", "-v", "transcribe", str(wav), "--out", str(out),
+    (windows packed, windows packed again, windows decoded alone) summed over its log,
+    the output folder)."""
+    cmd = [sys.executable, "-m", "pipeline", "-v", "transcribe", str(target), "--out", str(out),
            "--model", args.model, "--beam-size", str(args.beam_size),
-           "--threads", str(args.threads), "--quiet"]
+           "--threads", str(args.threads), "--quiet", *extra]
     started = time.perf_counter()
     done = subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    found = re.search(r"(\d+) windows packed, (\d+) packed again, then (\d+) decoded alone",
-                      done.stderr)
-    return wall, peak_kb / 1024 / 1024, (int(found[1]), int(found[2]), int(found[3]))
-
-
-def pipeline_transcript(out: Path):
-    """The transcript the pipeline stored."""
-    from pipeline.workspace import Workspace
-
-    with Workspace(out) as ws:
-        return next(iter(ws.transcripts()))
-
-
-def plain_faster_whisper(samples: np.ndarray, args) -> tuple[str, float, float]:
-    """faster-whisper's own transcribe on the whole file (word timestamps on): (text, wall, CPU)."""
-    import ctranslate2
-    from faster_whisper import WhisperModel
-
-    from pipeline.engines import SEED
-    from pipeline.models import ct2_model_dir
-
-    ctranslate2.set_random_seed(SEED)  # its fallback samples: seeded as ours is, the same every run
-    model = WhisperModel(str(ct2_model_dir(args.model)), device="cpu", compute_type="int8",
-                         cpu_threads=args.threads)
-    segments, _ = model.transcribe(samples, language="en", beam_size=args.beam_size,
-                                   word_timestamps=True, vad_filter=False)
-    return timed(lambda: " ".join(s.text for s in segments))  # decoding happens here
+    found = re.findall(r"(\d+) windows packed, (\d+) packed again, then (\d+) decoded alone",
+                       done.stderr)
+    windows = tuple(sum(int(f[k]) for f in found) for k in range(3))
+    return wall, peak_kb / 1024 / 1024, windows, out
 
 
 def plain_openai_whisper(samples: np.ndarray, args) -> tuple[str, float, float]:
@@ -210,18 +161,6 @@ def plain_openai_whisper(samples: np.ndarray, args) -> tuple[str, float, float]:
                                   verbose=None)
     torch.set_num_threads(default)  # what verify runs on later in this process
     return result["text"], wall, cpu
-
-
-def no_pack_text(samples: np.ndarray, args) -> tuple[str, float]:
-    """The pipeline's transcript with each transmission alone (``--no-pack``): (text, wall)."""
-    from pipeline.engines import DecodeOptions, load_engine
-    from pipeline.transcribe import TranscribeOptions, transcribe_samples
-
-    engine = load_engine(args.model, threads=args.threads)
-    options = TranscribeOptions(model=args.model, pack=False,
-                                decode=DecodeOptions(beam_size=args.beam_size))
-    (_, segments), wall, _ = timed(transcribe_samples, samples, engine, options)
-    return " ".join(s.text for s in segments), wall
 
 
 def segmentation(samples: np.ndarray, minutes: float) -> tuple[float, float]:
@@ -318,112 +257,299 @@ class Printout:
         path.write_text("\n".join(self.lines) + "\n", encoding="utf-8")
 
 
+PROFILES = ("scanner", "busy", "calls")
+"""Recording profiles measured, in this order."""
+
+
+@dataclass
+class Profile:
+    """One kind of recording the engines are compared on."""
+
+    name: str
+    """``scanner``, ``busy`` or ``calls``."""
+    about: str
+    """One line on how it was built."""
+    target: Path
+    """What ``dispatch transcribe`` is given: a file or a folder."""
+    files: list[Path]
+    """The files the other engines transcribe, one by one."""
+    refs: list[str]
+    """Reference text of each file."""
+    speakers: int
+    """How many people speak in it."""
+
+
+@dataclass
+class Run:
+    """One engine's pass over a profile."""
+
+    name: str
+    """Engine and settings."""
+    seconds: float
+    """Wall seconds (extrapolated where ``note`` says so)."""
+    cpu: float
+    """CPU seconds, every thread (extrapolated alike): steadier than wall time on a
+    machine others load."""
+    wer: float
+    """Word error against the reference (of the part it ran on)."""
+    note: str = ""
+    """How it ran, where that matters."""
+
+
+def build_busy(minutes: float, seed: int = 0) -> tuple[np.ndarray, list[Line]]:
+    """A busy channel: the reference lines of every piece one after another (espeak-ng
+    phrases among them), 0.5-3 s of hiss between two, cut to ``minutes``."""
+    from bench_calls import espeak_lines, real_lines
+
+    rng = np.random.default_rng(seed)
+    real = real_lines()
+    with tempfile.TemporaryDirectory() as tmp:
+        spoken = espeak_lines(20, rng, Path(tmp))
+    total = int(minutes * 60 * SR)
+    out, lines, at, n = [], [], 0, 0
+    while True:
+        if spoken and rng.random() < 0.25:
+            line = spoken[int(rng.integers(len(spoken)))]
+        else:
+            line, n = real[n % len(real)], n + 1
+        gap = int(rng.uniform(0.5, 3.0) * SR)
+        if at + gap + len(line.samples) > total:
+            break
+        out.append(rng.normal(0, 0.001, gap).astype(np.float32))
+        at += gap
+        lines.append(Line(at / SR, line.text, "", line.speaker))
+        out.append(line.samples)
+        at += len(line.samples)
+    out.append(rng.normal(0, 0.001, total - at).astype(np.float32))
+    return np.concatenate(out), lines
+
+
+def make_profile(name: str, tmp: Path, args) -> Profile:
+    """Build a profile's audio under ``tmp``."""
+    if name == "calls":
+        from bench_calls import build_calls
+
+        calls = build_calls(args.calls, tmp / "calls")
+        return Profile(name, f"{len(calls)} trunk-recorder calls of 2-15 s (bench_calls.py), "
+                       f"{sum(c.duration for c in calls) / 60:.1f} min", tmp / "calls",
+                       [c.path for c in calls], [c.text for c in calls],
+                       len({u for c in calls for _, u in c.units}))
+    if name == "scanner":
+        samples, lines = build_recording(args.minutes)
+        about = f"{args.minutes:g} min, the pieces whole with 30-120 s of hiss between"
+    else:
+        samples, lines = build_busy(args.minutes)
+        about = (f"{args.minutes:g} min, single lines with 0.5-3 s of hiss between "
+                 f"(a busy channel)")
+    wav = tmp / f"{name}.wav"
+    write_wav(wav, samples)
+    LINES[name] = lines
+    return Profile(name, about, wav, [wav], [ref_text(lines)], len({x.speaker for x in lines}))
+
+
+def profile_wer(refs: list[str], texts: list[str]) -> float:
+    """Word error of ``texts`` (one per file) against their references."""
+    import jiwer
+    from whisper.normalizers import EnglishTextNormalizer
+
+    norm = EnglishTextNormalizer()
+    return jiwer.wer([norm(r) for r in refs], [norm(t) for t in texts])
+
+
+def faster_whisper_runs(profile: Profile, args) -> list[Run]:
+    """Plain faster-whisper, with ``vad_filter=True``, and ``BatchedInferencePipeline``
+    (batch 8, its own VAD), each on every file, model loaded before timing."""
+    import ctranslate2
+    from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+    from pipeline.engines import SEED
+    from pipeline.models import ct2_model_dir
+
+    ctranslate2.set_random_seed(SEED)
+    model = WhisperModel(str(ct2_model_dir(args.model)), device="cpu", compute_type="int8",
+                         cpu_threads=args.threads)
+    batched = BatchedInferencePipeline(model)
+    common = dict(language="en", beam_size=args.beam_size, word_timestamps=True)
+    ways = (("faster-whisper", model.transcribe, dict(vad_filter=False)),
+            ("faster-whisper vad_filter=True", model.transcribe, dict(vad_filter=True)),
+            ("BatchedInferencePipeline (batch 8)", batched.transcribe, dict(batch_size=8)))
+    runs = []
+    for name, fn, kwargs in ways:
+        log(f"{profile.name}: {name}")
+        started, cpu, texts = time.perf_counter(), time.process_time(), []
+        for path in profile.files:
+            segments, _ = fn(audio.load_audio(path), **common, **kwargs)
+            texts.append(" ".join(s.text for s in segments))
+        runs.append(Run(name, time.perf_counter() - started, time.process_time() - cpu,
+                        profile_wer(profile.refs, texts)))
+    return runs
+
+
+def openai_run(profile: Profile, args) -> Run:
+    """openai-whisper on the first ``--openai-minutes`` of the profile, extrapolated."""
+    budget, texts, seconds, cpu, done, heard = args.openai_minutes * 60, [], 0.0, 0.0, 0, 0.0
+    total = sum(len(audio.load_audio(p)) for p in profile.files) / SR
+    for path in profile.files:
+        samples = audio.load_audio(path)[: int((budget - heard) * SR)]
+        text, wall, used = plain_openai_whisper(samples, args)
+        texts.append(text)
+        seconds, cpu, done = seconds + wall, cpu + used, done + 1
+        heard += len(samples) / SR
+        if heard >= budget - 0.1:
+            break
+    if len(profile.files) == 1:  # the reference lines starting in the part it heard
+        wer_ = profile_wer([ref_text(LINES[profile.name], heard)], texts)
+    else:
+        wer_ = profile_wer(profile.refs[:done], texts)
+    return Run("openai-whisper", seconds * total / heard, cpu * total / heard, wer_,
+               f"first {heard / 60:.1f} min ({seconds:.1f} s), extrapolated" if heard < total else "")
+
+
+LINES: dict[str, list[Line]] = {}
+"""Reference lines of the single-file profiles (the openai-whisper part needs them)."""
+
+
+def log(message: str) -> None:
+    """Progress on stderr (not kept in the results)."""
+    print(f"  .. {message}", file=sys.stderr, flush=True)
+
+
+def pipeline_runs(profile: Profile, tmp: Path, args) -> tuple[Run, dict]:
+    """``dispatch transcribe`` with speakers, then without (the speakers' share of the time)."""
+    log(f"{profile.name}: dispatch transcribe")
+    before = _children_cpu()
+    wall, peak, windows, out = run_pipeline(profile.target, tmp / f"out-{profile.name}", args)
+    cpu = _children_cpu() - before
+    texts, transcripts = pipeline_texts(out, profile)
+    bare, _, _, _ = run_pipeline(profile.target, tmp / f"bare-{profile.name}", args,
+                                 "--no-speakers")
+    speech = sum(t.speech_seconds for t in transcripts)
+    found = len({s.speaker for t in transcripts for s in t.segments if s.speaker})
+    facts = dict(peak=peak, windows=windows, speech=speech, found=found,
+                 speaker_share=max(0.0, (wall - bare) / wall), bare=bare)
+    return Run("dispatch transcribe", wall, cpu, profile_wer(profile.refs, texts)), facts
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished subprocesses."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def pipeline_texts(out: Path, profile: Profile):
+    """Text per file of the profile, and the transcripts, from the pipeline's workspace."""
+    from pipeline.workspace import Workspace
+
+    with Workspace(out) as ws:
+        transcripts = list(ws.transcripts())
+    by_path = {str(Path(t.recording).resolve()): t for t in transcripts}
+    texts = [" ".join(s.text for s in by_path[str(p.resolve())].segments)
+             if str(p.resolve()) in by_path else "" for p in profile.files]
+    return texts, transcripts
+
+
+def report_profile(say, profile: Profile, runs: list[Run], facts: dict) -> None:
+    """The profile's table, its windows and speakers, and the targets met or missed."""
+    import math
+
+    ours, plain, vad, batched = runs[0], runs[1], runs[2], runs[3]
+    say(f"profile {profile.name}: {profile.about}; {facts['speech'] / 60:.1f} min of speech "
+        f"(transmissions)")
+    say(f"  {'engine':36s} {'seconds':>8s} {'x ours':>7s} {'cpu s':>7s} {'x ours':>7s} "
+        f"{'word error':>10s}")
+    for r in runs:
+        say(f"  {r.name:36s} {r.seconds:8.1f} {r.seconds / ours.seconds:7.2f} {r.cpu:7.1f} "
+            f"{r.cpu / ours.cpu:7.2f} {r.wer:10.3f}"
+            + (f"   {r.note}" if r.note else ""))
+    packed, again, alone = facts["windows"]
+    decoded = packed + again + alone
+    minimum = max(1, math.ceil(facts["speech"] / 30.0))
+    per_min = decoded / max(facts["speech"] / 60, 1e-9)
+    say(f"  windows decoded {decoded} ({packed} packed + {again} packed again + {alone} alone), "
+        f"{per_min:.2f} per minute of speech; the fewest that hold the speech {minimum}: "
+        f"{decoded / minimum:.2f}x {_target(decoded / minimum <= 1.3, '<= 1.3x')}")
+    say(f"  speaker labelling {100 * facts['speaker_share']:.0f}% of the time "
+        f"({ours.seconds - facts['bare']:.1f} s; {_target(facts['speaker_share'] <= 0.10, '<= 10%')}),"
+        f" {facts['found']} speakers found, {profile.speakers} true "
+        f"{_target(abs(facts['found'] - profile.speakers) <= 1, 'within 1')}")
+    def speed(r: Run) -> str:
+        return f"{r.seconds / ours.seconds:.2f}x wall, {r.cpu / ours.cpu:.2f}x CPU"
+
+    checks = (
+        (f"{speed(plain)} against plain faster-whisper", plain.seconds / ours.seconds >= 3, ">= 3x"),
+        (f"{speed(vad)} against vad_filter", vad.seconds / ours.seconds >= 1.5, ">= 1.5x"),
+        (f"{speed(batched)} against BatchedInferencePipeline",
+         batched.seconds / ours.seconds >= 1.0, ">= 1x"),
+        (f"word error {ours.wer:.3f} vs {min(plain.wer, vad.wer, batched.wer):.3f} (best baseline)",
+         ours.wer < min(plain.wer, vad.wer, batched.wer), "lower"),
+    )
+    for text, ok, target in checks:
+        say(f"  {text}: {_target(ok, target)}")
+    if profile.name == "scanner":
+        say(f"  peak memory {facts['peak']:.2f} GB {_target(facts['peak'] <= 1.5, '<= 1.5 GB')}")
+    say()
+
+
+def _target(ok: bool, target: str) -> str:
+    return f"(target {target}: {'met' if ok else 'MISSED'})"
+
+
+def extras(say, samples: np.ndarray, transcript, lines: list[Line], args) -> None:
+    """Segmentation against pydub, locating and adjudicating quotes (``--extras``)."""
+    seg_min = min(args.segment_minutes, args.minutes)
+    pydub_s, ours_s = segmentation(samples, seg_min)
+    locate_s = locate_quotes(transcript, lines, args.quotes)
+    first_place, per_quote, judged, searched, judge_load, torch_threads = adjudicate_quotes(
+        transcript, samples, lines, args.adjudicate)
+    say(f"segmentation vs pydub ({seg_min:g} min): {ours_s:.3f} s vs {pydub_s:.2f} s, "
+        f"{pydub_s / ours_s:.0f}x")
+    say(f"locate {args.quotes} quotes: {locate_s:.2f} s")
+    say(f"verify with base: {per_quote:.2f} s per quote ({first_place:.2f} s at the best match "
+        f"only; {judged} quotes, {searched} tried elsewhere; judge loaded in {judge_load:.1f} s; "
+        f"torch threads {torch_threads})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--minutes", type=float, default=30)
+    ap.add_argument("--minutes", type=float, default=30,
+                    help="length of the scanner and busy-channel recordings")
+    ap.add_argument("--calls", type=int, default=200, help="calls in the call folder profile")
+    ap.add_argument("--profiles", default=",".join(PROFILES))
     ap.add_argument("--model", default="tiny.en")
     ap.add_argument("--beam-size", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                    help="CTranslate2 threads, pipeline and plain faster-whisper alike")
+    ap.add_argument("--threads", type=int, default=2,
+                    help="CTranslate2 threads, pipeline and faster-whisper alike")
     ap.add_argument("--torch-threads", type=int, default=1,
                     help="torch threads for openai-whisper (1: two spin on a shared machine)")
-    ap.add_argument("--openai-minutes", type=float, default=5,
-                    help="openai-whisper runs on this much of the recording, extrapolated")
-    ap.add_argument("--segment-minutes", type=float, default=3,
-                    help="audio for the pydub comparison (pydub takes minutes on 30)")
+    ap.add_argument("--openai-minutes", type=float, default=3,
+                    help="openai-whisper runs on this much of each profile, extrapolated")
+    ap.add_argument("--extras", action="store_true",
+                    help="also segmentation vs pydub, locating and adjudicating (scanner)")
+    ap.add_argument("--segment-minutes", type=float, default=3)
     ap.add_argument("--quotes", type=int, default=1000)
     ap.add_argument("--adjudicate", type=int, default=20, help="quotes judged with base")
+    ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
 
     printout = Printout()
     say = printout.say
-    samples, lines = build_recording(args.minutes)
-    duration = len(samples) / SR
-    with tempfile.TemporaryDirectory() as tmp:
-        wav = Path(tmp) / "scanner.wav"
-        write_wav(wav, samples)
-        samples = audio.load_audio(wav)  # what the pipeline sees (16-bit)
-        log = lambda m: print(f"  .. {m}", file=sys.stderr, flush=True)  # noqa: E731
-        log("pipeline (subprocess)")
-        pipe_s, peak_gb, (packed_n, again_n, alone_n) = run_pipeline(wav, Path(tmp) / "out", args)
-        transcript = pipeline_transcript(Path(tmp) / "out")
-        pipe_text = " ".join(s.text for s in transcript.segments)
-        log(f"pipeline {pipe_s:.1f} s; plain faster-whisper")
-        fw_text, fw_s, fw_cpu = plain_faster_whisper(samples, args)
-        log(f"faster-whisper {fw_s:.1f} s; openai-whisper")
-        oa_len = min(duration, args.openai_minutes * 60)
-        oa_text, oa_part_s, _ = plain_openai_whisper(samples[: int(oa_len * SR)], args)
-        oa_s = oa_part_s * duration / oa_len
-        log(f"openai-whisper {oa_part_s:.1f} s; --no-pack")
-        nopack_text, nopack_s = no_pack_text(samples, args)
-        log("segmentation")
-        seg_min = min(args.segment_minutes, args.minutes)
-        pydub_s, ours_s = segmentation(samples, seg_min)
-        log("locate")
-        locate_s = locate_quotes(transcript, lines, args.quotes)
-        log("adjudicate")
-        first_place, per_quote, judged, searched, judge_load, torch_threads = adjudicate_quotes(
-            transcript, samples, lines, args.adjudicate)
-    from pipeline.transcribe import TranscribeOptions, plan_windows
-
-    windows = plan_windows(transcript.transmissions, TranscribeOptions())
-    speech_tx = sum(t.duration for t in transcript.transmissions)
-    ref = ref_text(lines)
-
-    say(f"recording: {duration / 60:.1f} min built from {', '.join(PIECES)} with 30-120 s of "
-        f"hiss between; {speech_tx / 60:.1f} min in {len(transcript.transmissions)} "
-        f"transmissions ({100 * speech_tx / duration:.0f}%); {len(ref.split())} reference words")
     say(f"model {args.model}, beam {args.beam_size}, CTranslate2 threads {args.threads}, "
-        f"openai-whisper torch threads {args.torch_threads}")
+        f"openai-whisper torch threads {args.torch_threads}; dispatch transcribe is the command "
+        f"as a subprocess (start-up, model loading, speakers, tables); the others transcribe() "
+        f"with the model loaded, word timestamps on")
     say()
-    say(f"{'measure':34s} {'ours':>10s} {'theirs':>10s} {'ratio':>9s} {'bar':>8s}  ok")
-
-    def row(name, ours, theirs, ratio, bar, ok, unit="s"):
-        say(f"{name:34s} {ours:9.2f}{unit} {theirs:9.2f}{unit} {ratio:9.3g} {bar:>8s}  "
-            f"{'yes' if ok else 'NO'}")
-
-    r1 = fw_s / pipe_s
-    row("1 transcribe vs faster-whisper", pipe_s, fw_s, r1, ">= 2x", r1 >= 2)
-    r2 = oa_s / pipe_s
-    row("2 transcribe vs openai-whisper*", pipe_s, oa_s, r2, ">= 5x", r2 >= 5)
-    waste = len(windows) * 30.0 / speech_tx
-    say(f"{'3 padding (windows x 30 s / speech)':34s} {len(windows) * 30.0:9.1f}s "
-        f"{speech_tx:9.1f}s {waste:9.3g} {'<= 1.2':>8s}  {'yes' if waste <= 1.2 else 'NO'}"
-        f"   ({len(windows)} windows packed)")
-    decoded_n = packed_n + again_n + alone_n
-    say(f"{'3 same, every window decoded':34s} {decoded_n * 30.0:9.1f}s {speech_tx:9.1f}s "
-        f"{decoded_n * 30.0 / speech_tx:9.3g} {'':>8s}      ({packed_n} packed + {again_n} "
-        f"packed again from what they missed + {alone_n} transmissions decoded alone)")
-    r4 = pydub_s / ours_s
-    row(f"4 segmentation vs pydub ({seg_min:g} min)", ours_s, pydub_s, r4, ">= 100x", r4 >= 100)
-    share = locate_s / pipe_s
-    row(f"5 locate {args.quotes} quotes / transcribe", locate_s, pipe_s, share, "<= 0.05",
-        share <= 0.05)
-    say(f"{'5 verify with base, per quote':34s} {per_quote:9.2f}s {'':>10s} "
-        f"{judged:>9d}q {'<= 1 s':>8s}  {'yes' if per_quote <= 1 else 'NO'}"
-        f"   (judge and witness loaded once in {judge_load:.1f} s, not counted; "
-        f"torch threads {torch_threads}; {searched} of {judged} tried at other places)")
-    say(f"{'5 same, at the best match only':34s} {first_place:9.2f}s {'':>10s} "
-        f"{judged:>9d}q {'<= 1 s':>8s}  {'yes' if first_place <= 1 else 'NO'}"
-        f"   (VerifyOptions(alternatives=0): no place search)")
-    say(f"{'6 peak memory of the pipeline':34s} {peak_gb:9.2f}G {'':>10s} {'':>9s} "
-        f"{'<= 1.5 GB':>8s}  {'yes' if peak_gb <= 1.5 else 'NO'}")
-    say()
-    say("word error rate against the reference (jiwer, Whisper's English normaliser):")
-    say(f"  dispatch transcribe (packed, batched)   {wer(ref, pipe_text):.3f}")
-    say(f"  dispatch transcribe --no-pack           {wer(ref, nopack_text):.3f}"
-        f"   ({nopack_s:.1f} s, in process, model loaded)")
-    say(f"  faster-whisper on the whole file        {wer(ref, fw_text):.3f}")
-    say(f"  openai-whisper on the first {oa_len / 60:.1f} min     "
-        f"{wer(ref_text(lines, oa_len), oa_text):.3f}   (reference lines starting in it)")
-    say()
-    say(f"* openai-whisper ran on the first {oa_len / 60:.1f} min only ({oa_part_s:.1f} s); its "
-        f"time is extrapolated per second of audio to the {duration / 60:.1f} min"
-        if oa_len < duration else "* openai-whisper ran on the whole file")
-    say("transcribe = `python -m pipeline transcribe` as a subprocess (start-up, model and "
-        "voice encoder loading, decoding, segmentation, speaker labels, CSVs); faster-whisper "
-        "and openai-whisper: transcribe() alone, models loaded before timing, word timestamps on")
-    printout.write(RESULTS)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.profiles.split(","):
+            profile = make_profile(name, Path(tmp), args)
+            ours, facts = pipeline_runs(profile, Path(tmp), args)
+            runs = [ours, *faster_whisper_runs(profile, args)]
+            log(f"{name}: openai-whisper")
+            runs.append(openai_run(profile, args))
+            report_profile(say, profile, runs, facts)
+            if args.extras and name == "scanner":
+                transcript = pipeline_texts(Path(tmp) / "out-scanner", profile)[1][0]
+                extras(say, audio.load_audio(profile.target), transcript, LINES[name], args)
+    printout.write(args.out)
 
 
 if __name__ == "__main__":

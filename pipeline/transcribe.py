@@ -11,7 +11,12 @@ two packed transmissions is split at the transmission boundary, so every
 ``Segment`` belongs to exactly one transmission. A transmission a packed window
 gives no words (Whisper stops early after a change of voice or channel, or a guard
 drops the segment holding it) is packed again with the others missed, and what is
-still missed is decoded alone (``decode_windows``).
+still missed is decoded alone (``decode_windows``). Each piece's ``avg_logprob``
+is its own words' (``words_logprob``), not the window's.
+
+Many short recordings (a trunk-recorder day: thousands of 2-15 s calls) go through
+``transcribe_many``: consecutive calls of one talkgroup are laid end to end and
+their transmissions packed across calls the same way, then mapped back to each call.
 
 Nothing here decodes files twice or loads models: the caller passes samples and
 an engine.
