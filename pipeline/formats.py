@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path, PurePath, PurePosixPath
 
 from pipeline.files import atomic_path
-from pipeline.records import Segment, Transcript
+from pipeline.records import CallInfo, Segment, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def transcript_dict(transcript: Transcript) -> dict:
     """The nested form of a transcript: ``segments[].words[]``, speakers on both, and
     wall-clock times (ISO 8601) where the call's metadata or the file name says when the
     recording starts."""
-    start = recording_start(transcript)
+    start = recording_start(transcript.recording, transcript.call)
 
     def when(seconds: float) -> str | None:
         if start is None:
@@ -163,14 +163,30 @@ def transcript_dict(transcript: Transcript) -> dict:
     }
 
 
-def recording_start(transcript: Transcript) -> datetime | None:
-    """When a recording starts: its call metadata's start, else the time its file name
-    holds (:func:`pipeline.review.results.wall_clock`), else None."""
+def recording_call(transcript: Transcript) -> CallInfo | None:
+    """A recording's call metadata: what its batch read, else what its file name says
+    (:func:`pipeline.calls.from_file_name`), else None."""
+    from pipeline.calls import from_file_name
+
+    return transcript.call or from_file_name(transcript.recording)
+
+
+def recording_start(recording: str, call: CallInfo | None = None) -> datetime | None:
+    """When a recording starts: its call's start (``call``, else what a scanner tool's
+    file name says), else a ``YYYYMMDD_HHMMSS`` stamp in its name, else None.
+
+    >>> recording_start("calls/9131-1700000000_851.0125.wav").isoformat()
+    '2023-11-14T22:13:20+00:00'
+    >>> recording_start("dispatch-channel.mp3") is None
+    True
+    """
+    from pipeline.calls import from_file_name
     from pipeline.review.results import wall_clock
 
-    if transcript.call is not None and transcript.call.started_at is not None:
-        return transcript.call.started_at
-    return wall_clock(transcript.recording)
+    call = call or from_file_name(recording)
+    if call is not None and call.started_at is not None:
+        return call.started_at
+    return wall_clock(recording)
 
 
 def _iso(when: datetime | None) -> str | None:

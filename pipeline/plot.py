@@ -1,7 +1,7 @@
 """A timeline picture: who spoke when, and where the checked quotes fall.
 
 One lane per speaker (or per talkgroup: its tag from the call's metadata, else its number
-from a trunk-recorder file name such as ``9131-1700000000_851.0125.wav``), a bar per
+from a scanner tool's file name such as ``9131-1700000000_851.0125.wav``), a bar per
 transmission segment, and a mark per located quote coloured by its verdict. Recordings
 whose start is known (call metadata, or the file name) are drawn on a wall-clock axis;
 otherwise recordings follow one another in seconds. The lanes and
@@ -11,7 +11,6 @@ marks are computed by plain functions; matplotlib only draws them (in ``draw_tim
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -21,8 +20,6 @@ from pipeline.errors import DispatchError
 from pipeline.records import TextEnum, Transcript, Verdict
 
 log = logging.getLogger(__name__)
-
-_TALKGROUP = re.compile(r"^(\d+)-1\d{9}_")
 
 VERDICT_COLOURS = {
     Verdict.VERBATIM: "#1a9850", Verdict.MINOR: "#91cf60", Verdict.UNVERIFIABLE: "#fc8d59",
@@ -84,22 +81,12 @@ class Mark:
     """The quote."""
 
 
-def talkgroup(recording: str) -> str | None:
-    """The talkgroup of a trunk-recorder file name, or None.
-
-    >>> talkgroup("calls/9131-1700000000_851.0125.wav"), talkgroup("dispatch-channel.mp3")
-    ('9131', None)
-    """
-    m = _TALKGROUP.match(PurePath(recording).name)
-    return m.group(1) if m else None
-
-
 def axis_origins(transcripts: Sequence[Transcript]) -> dict[str, float | datetime]:
     """Where each recording's second 0 sits on the axis: its wall-clock start when every
     recording has one, else one after another in seconds."""
     from pipeline.formats import recording_start
 
-    starts = {t.recording: recording_start(t) for t in transcripts}
+    starts = {t.recording: recording_start(t.recording, t.call) for t in transcripts}
     if starts and all(starts.values()):
         return {r: _naive(s) for r, s in starts.items()}
     origins, at = {}, 0.0
@@ -120,11 +107,13 @@ def _shift(origin: float | datetime, seconds: float) -> float | datetime:
 
 def _lane(transcript: Transcript, speaker: str, lanes: Lanes) -> str:
     if lanes is Lanes.TALKGROUP:
-        call = transcript.call
+        from pipeline.formats import recording_call
+
+        call = recording_call(transcript)
         if call is not None and call.talkgroup_tag:
             return call.talkgroup_tag
-        group = call.talkgroup if call is not None else talkgroup(transcript.recording)
-        return f"TG {group}" if group else PurePath(transcript.recording).name
+        return f"TG {call.talkgroup}" if call is not None and call.talkgroup \
+            else PurePath(transcript.recording).name
     return speaker or "unlabelled"
 
 

@@ -114,9 +114,9 @@ def _speaker_ok(segment: SegmentHit, speaker: str | None) -> bool:
 
 
 def _hit(segment: SegmentHit, root: Path, options: SearchOptions) -> Hit:
-    from pipeline.review.results import wall_clock
+    from pipeline.formats import recording_start
 
-    start = wall_clock(segment.recording)
+    start = recording_start(segment.recording)
     return Hit(segment, None if start is None else start + timedelta(seconds=segment.start),
                replay_command(_playable(segment.recording, root), segment.start, segment.end,
                               options.context_s))
