@@ -38,8 +38,9 @@ def _place(recording: str, start: float, end: float) -> str:
 
 CONFIDENCE_NOTE = (
     "conf: how clearly the audio decided, from the judging model's score margins "
-    "(misquote, verbatim, minor); a fixed {unverifiable} for unverifiable, {not_found} for "
-    "not_found, 0.00 for a quote too short to judge. It orders quotes; it is not a "
+    "(misquote, verbatim, minor); a fixed {unverifiable} for unverifiable; for not_found "
+    "{unmatched} where no transcript comes close and {not_found} where the audio was searched "
+    "at weak matches; 0.00 for a quote too short to judge. It orders quotes; it is not a "
     "probability of being right."
 )
 """What the ``conf`` column means (the fixed values are filled in from ``VerifyOptions``)."""
@@ -108,6 +109,7 @@ def _legend(checks: Sequence[QuoteCheck], width: int) -> list[str]:
 
     options = VerifyOptions()
     note = CONFIDENCE_NOTE.format(unverifiable=f"{options.adjudicate.unverifiable_confidence:.2f}",
+                                  unmatched=f"{options.unmatched_confidence:.2f}",
                                   not_found=f"{options.not_found_confidence:.2f}")
     return lines + _wrap(note, width)
 

@@ -56,7 +56,9 @@ def test_legend_says_what_each_verdict_shown_and_the_confidence_mean():
     assert "conf:" in legend and "not a probability" in " ".join(legend.split())
     from pipeline.verify import VerifyOptions
 
-    assert f"{VerifyOptions().not_found_confidence:.2f} for not_found" in " ".join(legend.split())
+    options = VerifyOptions()
+    assert (f"for not_found {options.unmatched_confidence:.2f} where no transcript comes close and "
+            f"{options.not_found_confidence:.2f} where the audio was searched") in " ".join(legend.split())
 
 
 def test_no_legend_when_asked_for_none():
