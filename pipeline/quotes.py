@@ -239,12 +239,16 @@ def _folder_files(folder: Path) -> list[Path]:
 
     README files are notes about the articles, not articles; PDF and word-processor
     files are skipped with a warning. A folder holding a workspace is the output of a
-    run: nested in the folder, it is skipped whole; as the folder itself, only its tables
-    are read (its transcripts and reports are not articles), and of those only quotes
-    tables (:func:`_folder_table`).
+    run: nested in the folder, it is skipped whole; as the folder itself, only its latest
+    ``quotes.csv`` is read (earlier runs under ``runs/``, exports, transcripts and reports
+    are not read again).
     """
     from pipeline.workspace import FILENAME as WORKSPACE_FILE
 
+    if (folder / WORKSPACE_FILE).is_file():
+        latest = folder / "quotes.csv"
+        log.info("reading only %s: %s is the output folder of a run", latest, folder)
+        return [latest] if latest.is_file() else []
     found = sorted(p for p in folder.rglob("*") if p.is_file())
     outputs = {p.parent for p in found if p.name == WORKSPACE_FILE}
     for nested in sorted(outputs - {folder}):

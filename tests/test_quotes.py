@@ -192,8 +192,17 @@ def test_a_results_folder_gives_only_its_quotes_table(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="pipeline.quotes"):
         quotes = load_quotes([results])
     assert [q.quote_id for q in quotes] == ["night:1", "night:2"]
-    assert "segments.csv: not a quotes table" in caplog.text and "a.txt" in caplog.text
-    assert "manifest.json: not a quotes table" in caplog.text
+    assert "reading only" in caplog.text and "output folder of a run" in caplog.text
+
+
+def test_a_results_folder_with_earlier_runs_and_exports_gives_its_latest_quotes_once(tmp_path):
+    results = _results_folder(tmp_path / "results")
+    earlier = results / "runs" / "2026-01-01T00-00-00"
+    earlier.mkdir(parents=True)
+    (earlier / "quotes.csv").write_bytes((results / "quotes.csv").read_bytes())
+    (results / "quotes.json").write_text(json.dumps(
+        [{"quote_id": "night:1", "source": "night.txt", "quote_text": "stand down"}]))
+    assert [q.quote_id for q in load_quotes([results])] == ["night:1", "night:2"]
 
 
 def test_a_folder_holding_a_results_folder_gives_only_the_articles_quotes(tmp_path, caplog):
