@@ -213,7 +213,8 @@ def test_digit_variants(token, variants):
 
 
 @pytest.mark.parametrize("module", ["pipeline.text", "pipeline.records", "pipeline.adjudicate.candidates",
-                                    "pipeline.adjudicate.verdict", "pipeline.verify"])
+                                    "pipeline.adjudicate.verdict", "pipeline.adjudicate.spans",
+                                    "pipeline.verify"])
 def test_docstring_examples(module):
     """Every example in the module's docstrings holds."""
     import doctest

@@ -98,7 +98,8 @@ def judge_span(trial: Trial, k: int, run: tuple[int, int]) -> SpanTest:
     # was located or heard badly there, not that one word was misquoted; leaving out a
     # word at the quote's edge stands for a quote cut short, never a misquote
     inner = [i for i, c in enumerate(alts) if _local(c, options.max_contradicted_words)
-             and not (c.source is Source.DROP and (c.wa == 0 or c.wb == len(quote.words)))]
+             and not (c.source is Source.DROP and (c.wa == 0 or c.wb == len(quote.words)))
+             and not same_words(quote.words[c.wa:c.wb], c.heard)]
     if inner:
         best = min(inner, key=lambda i: per_alt[0, i])
     if wb - wa > options.max_span_words:
@@ -120,6 +121,24 @@ def judge_span(trial: Trial, k: int, run: tuple[int, int]) -> SpanTest:
         unknown = textmod.name_heard_as_words(quote.words, wa, wb, alts[best].heard)
         test.outcome = SpanOutcome.DOUBTFUL if unknown else SpanOutcome.CONTRADICTED
     return test
+
+
+def same_words(quoted: list[str], heard: list[str]) -> bool:
+    """Whether an alternative only writes the quote's words in another form (a typo put
+    right, an abbreviation spelled out, a number in digits, a homophone): no contradiction.
+
+    >>> same_words(["insretion"], ["insertion"]), same_words(["St."], ["street"])
+    (True, True)
+    >>> same_words(["in,"], ["on"])
+    False
+    """
+    strip = textmod.strip_edges
+    quoted = [strip(w) for w in quoted if strip(w)]
+    heard = [strip(w) for w in heard if strip(w)]
+    if not quoted or not heard:
+        return False
+    return bool(textmod.same_form(quoted, heard) or textmod.same_digits(quoted, heard)
+                or textmod.same_sound(quoted, heard))
 
 
 def _local(alt, max_words: int) -> bool:
