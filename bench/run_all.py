@@ -32,6 +32,7 @@ RUNS = {  # name: (full arguments, quick arguments)
     "jobs": (["--repeat", "1"], ["--repeat", "1", "--minutes", "5"]),
     "faults": ([], ["--files", "200"]),
     "review": ([], []),
+    "units": (["--calls", "1000"], ["--calls", "200"]),
 }
 
 
