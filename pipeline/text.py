@@ -232,6 +232,9 @@ def _compound(prev: Token, token: Token) -> int | None:
         return None
     if first in TENS and second is not None and 0 < UNITS.get(second, 0) < 10:
         return TENS[first] + UNITS[second]
+    if first in TENS and token.index == prev.index and token.text.isdigit() and len(token.text) == 1 \
+            and token.text != "0":  # twenty-2, half spelled
+        return TENS[first] + int(token.text)
     if token.text in SCALES and 0 < UNITS.get(first, TENS.get(first, 0)) < 100:
         return int(prev.text) * SCALES[token.text]
     return None

@@ -240,6 +240,7 @@ RADIO_FORMS = [
     ("shots fired at the location", "shots fired at the locaiton"),
     ("Eight thirty-three, show us going", "833 show us going"),
     ("LOS time at Canary is 23 37", "LOS time at Canary is two three three seven"),
+    ("twenty-2 hundred West Madison", "twenty-two hundred West Madison"),
 ]
 RADIO_WORDS = [
     ("Units respond to 79th St.", "units respond to 78th street"),

@@ -168,9 +168,13 @@ def _other_number(quoted: list[str], heard: list[str]) -> bool:
 
 
 def _edge_substitution(quote: Side, wa: int, wb: int, heard: list[str]) -> bool:
-    """Whether the audio holds another whole word in place of the quote's one edge word."""
+    """Whether the audio holds another whole word in place of the quote's one edge word.
+    Numbers are left to :func:`_other_number`: a number in digits ("0.22") is said in
+    words ("zero decimal two two"), whose first word is no other word."""
     cores = [textmod.strip_edges(w) for w in heard]
-    return wb - wa == 1 and len(cores) == 1 and len(cores[0]) >= 3 and cores[0].isalpha()
+    quoted = quote.words[wa:wb]
+    return (wb - wa == 1 and len(cores) == 1 and len(cores[0]) >= 3 and cores[0].isalpha()
+            and not textmod.all_numbers(cores) and not any(ch.isdigit() for ch in quoted[0]))
 
 
 def _needed(trial: Trial, quote: Side | None = None, wa: int = -1, heard=()) -> float:
