@@ -353,7 +353,10 @@ def profile_wer(refs: list[str], texts: list[str]) -> float:
     from whisper.normalizers import EnglishTextNormalizer
 
     norm = EnglishTextNormalizer()
-    return jiwer.wer([norm(r) for r in refs], [norm(t) for t in texts])
+    refs = [norm(r) for r in refs]
+    if not any(r.strip() for r in refs):  # nothing was said in the part heard
+        return float("nan")
+    return jiwer.wer(refs, [norm(t) for t in texts])
 
 
 def faster_whisper_runs(profile: Profile, args) -> list[Run]:

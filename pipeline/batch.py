@@ -342,7 +342,8 @@ def _run(todo: list[Job], options, jobs: int, threads: int, progress: bool, engi
         log.info("Dask dashboard: %s", executor.dashboard)
         if progress:
             bar.write(f"Dask dashboard: {executor.dashboard}")
-    waiting, in_flight, failed = iter(parcels(todo, one_each=cluster is not None)), 0, 0
+    one_each = cluster is not None or not options.pack_calls
+    waiting, in_flight, failed = iter(parcels(todo, one_each)), 0, 0
     try:
         while True:
             for parcel in itertools.islice(waiting, max(0, executor.slots - in_flight)):

@@ -265,7 +265,7 @@ def test_short_calls_share_windows_and_words_go_back_to_their_own_call():
              tone_call([(0.5, 3.0)], 4.0)]
     items = [Recording(f"call{n}.wav", s, f"sha{n}") for n, s in enumerate(calls)]
     engine = FakeEngine(words=tuple(f"word{i}" for i in range(20)))  # words every half second: none missed
-    transcripts = transcribe_many(items, engine, TranscribeOptions())
+    transcripts = transcribe_many(items, engine, TranscribeOptions(pack_calls=True))
     assert engine.calls == 1  # four transmissions of three calls in one window
     assert [t.recording for t in transcripts] == ["call0.wav", "call1.wav", "call2.wav"]
     for t, samples in zip(transcripts, calls, strict=True):
@@ -288,7 +288,7 @@ def test_calls_are_packed_by_talkgroup_in_time_order():
              for name, tg, t in (("z.wav", "8101", 10), ("a.wav", "8102", 0),
                                  ("m.wav", "8101", 0))]
     engine = FakeEngine(words=tuple(f"word{i}" for i in range(20)))
-    transcripts = transcribe_many(calls, engine, TranscribeOptions())
+    transcripts = transcribe_many(calls, engine, TranscribeOptions(pack_calls=True))
     assert engine.calls == 2  # one window per talkgroup
     assert [t.recording for t in transcripts] == ["z.wav", "a.wav", "m.wav"]  # order given
     assert sorted(range(3), key=lambda n: calls[n].order()) == [2, 0, 1]
@@ -323,8 +323,8 @@ def test_calls_packed_together_keep_their_words(engine):
     items = [Recording(f"call{n}.wav", samples[int((a - 0.3) * audio.SAMPLE_RATE):
                                                int((b + 0.5) * audio.SAMPLE_RATE)], "")
              for n, (a, b, _) in enumerate(lines)]
-    together = transcribe_many(items, engine, TranscribeOptions())
-    alone = [transcribe_many([item], engine, TranscribeOptions())[0] for item in items]
+    together = transcribe_many(items, engine, TranscribeOptions(pack_calls=True))
+    alone = [transcribe_many([item], engine, TranscribeOptions(pack_calls=True))[0] for item in items]
     refs = [text for _, _, text in lines]
 
     def folder_wer(transcripts):
@@ -334,3 +334,14 @@ def test_calls_packed_together_keep_their_words(engine):
 
     assert sum(bool(t.segments) for t in together) >= 11
     assert folder_wer(together) <= folder_wer(alone) + PACKING_MARGIN
+
+
+def test_calls_are_transcribed_alone_unless_packing_across_calls_is_asked_for():
+    calls = [tone_call([(0.5, 2.0)], 2.5) for _ in range(3)]
+    items = [Recording(f"call{n}.wav", s, "") for n, s in enumerate(calls)]
+    engine = FakeEngine(words=tuple(f"word{i}" for i in range(20)))
+    transcripts = transcribe_many(items, engine, TranscribeOptions())
+    assert engine.calls == 3
+    assert [t.recording for t in transcripts] == ["call0.wav", "call1.wav", "call2.wav"]
+    assert "pack_calls" not in TranscribeOptions().fingerprint()
+    assert TranscribeOptions(pack_calls=True).fingerprint()["pack_calls"] is True
