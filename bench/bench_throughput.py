@@ -42,7 +42,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_calls import reference_spans, speaker_key  # noqa: E402
+from bench_calls import reference_spans, speaker_key, write_wav  # noqa: E402
 
 from pipeline import audio  # noqa: E402
 
@@ -97,15 +96,6 @@ def build_recording(minutes: float, seed: int = 0) -> tuple[np.ndarray, list[Lin
         n += 1
     out.append(rng.normal(0, 0.001, total - at).astype(np.float32))
     return np.concatenate(out), lines
-
-
-def write_wav(path: Path, samples: np.ndarray) -> None:
-    """16-bit mono WAV at 16 kHz."""
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
 
 
 def ref_text(lines: list[Line], until: float = float("inf")) -> str:
