@@ -491,6 +491,24 @@ def is_typo(a: str, b: str) -> bool:
     return long[:i] + long[i + 1:] == short and i > 0 and long[i] == long[i - 1]
 
 
+def typo_fixes(word: str) -> list[str]:
+    """The words a typo of ``word`` may stand for: two neighbouring letters swapped back, a
+    doubled letter undoubled, a letter doubled (only for words of ``MIN_TYPO_LETTERS``).
+
+    >>> "insertion" in typo_fixes("insretion"), "occurred" in typo_fixes("occured")
+    (True, True)
+    >>> typo_fixes("on")
+    []
+    """
+    if len(word) < MIN_TYPO_LETTERS or not word.isalpha():
+        return []
+    swaps = [word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)
+             if word[i] != word[i + 1]]
+    undoubled = [word[:i] + word[i + 1:] for i in range(1, len(word)) if word[i] == word[i - 1]]
+    doubled = [word[:i] + word[i] + word[i:] for i in range(1, len(word))]
+    return list(dict.fromkeys(swaps + undoubled + doubled))
+
+
 def _typos(xa: list[str], xb: list[str]) -> tuple[list[str], list[str]]:
     """Each word of ``xb`` that is a typo of the word at its place in ``xa`` written as it."""
     if len(xa) != len(xb):

@@ -264,3 +264,18 @@ def test_the_last_word_changed_on_clear_speech_is_a_misquote(call, scorers):
     j = judge(call, scorers, 14.444, 17.769, "And I'm Sheila in Texas, originally from Boston.")
     assert j.verdict == "misquote"
     assert any("Chicago" in d and "Boston" in d for d in j.differences)
+
+
+class _Tokens:
+    """A stub judge's tokenizer: how many tokens a word takes (3 unless listed)."""
+
+    counts = {"insretion": 3, "insertion": 2, "westbound": 2}
+
+    def tokens(self, text):
+        return [0] * self.counts.get(text.strip(), 3)
+
+
+def test_a_typo_of_a_word_the_judge_knows_better_is_set_apart():
+    from pipeline.adjudicate import typos
+
+    assert typos(["Our", "insretion", "checklist", "westbound."], _Tokens()) == {1}

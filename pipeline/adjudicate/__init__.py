@@ -102,6 +102,7 @@ def adjudicate(quote_text: str, heard_words: list[Word], window: np.ndarray,
     heard_frame = frame_around(quote, trial.transcript, heard_words, span)
     frame = best_frame(judge, jctx, quote, heard_frame, trial.transcript)
     trial.positions = frame.positions(judge, quote.words)
+    trial.typos = typos(quote.words, judge)
     own, alts = listen(judge, jctx, quote, frame, evidence, options)
     for witness in scorers[1:] if options.witness_evidence else []:
         if not unheard_runs(quote, evidence):
@@ -128,6 +129,20 @@ def adjudicate(quote_text: str, heard_words: list[Word], window: np.ndarray,
     judgement = decide(trial, tests, aligned)
     judgement.fit = fit(own, trial.positions)
     return judgement
+
+
+def typos(words: list[str], judge: TextScorer) -> set[int]:
+    """Quote words that look like a typo of a word the judge knows better: one of its
+    :func:`~pipeline.text.typo_fixes` takes the judge's tokenizer fewer tokens than the
+    word (``insretion`` 3, ``insertion`` 2; ``westbound`` 2, its fixes 3 or more). A word
+    taken for a typo is only never contradicted: a misquote missed, never one made."""
+    out = set()
+    for w, word in enumerate(words):
+        core = textmod.strip_edges(word)
+        n = len(judge.tokens(core)) if len(core) >= textmod.MIN_TYPO_LETTERS else 0
+        if n > 1 and any(len(judge.tokens(fix)) < n for fix in textmod.typo_fixes(core)):
+            out.add(w)
+    return out
 
 
 def _alternatives(trial: Trial, runs, evidence: list[Evidence], frame, own, alts,

@@ -158,3 +158,6 @@ class Trial:
     """The judge's probability of each of the quote's tokens, in context."""
     positions: list[int] = field(default_factory=list)
     """Token index of each quote word's first token in the scored text, then the end."""
+    typos: set[int] = field(default_factory=set)
+    """Quote words written as a typo of a word the judge knows (``insretion``): the audio
+    cannot contradict them, only the word they stand for."""

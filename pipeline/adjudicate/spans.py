@@ -99,7 +99,8 @@ def judge_span(trial: Trial, k: int, run: tuple[int, int]) -> SpanTest:
     # word at the quote's edge stands for a quote cut short, never a misquote
     inner = [i for i, c in enumerate(alts) if _local(c, options.max_contradicted_words)
              and not (c.source is Source.DROP and (c.wa == 0 or c.wb == len(quote.words)))
-             and not same_words(quote.words[c.wa:c.wb], c.heard)]
+             and not same_words(quote.words[c.wa:c.wb], c.heard)
+             and not trial.typos.intersection(range(wa, wb))]
     if inner:
         best = min(inner, key=lambda i: per_alt[0, i])
     if wb - wa > options.max_span_words:
