@@ -28,10 +28,11 @@ RUNS = {  # name: (full arguments, quick arguments)
     "locate": (["--hours", "100", "--quotes", "1000"], ["--hours", "10", "--quotes", "200"]),
     "speakers": ([], []),
     "verify": ([], ["--quick"]),
-    "throughput": ([], ["--minutes", "5"]),
+    "throughput": (["--minutes", "30", "--calls", "200"], ["--minutes", "5", "--calls", "20"]),
     "jobs": (["--repeat", "1"], ["--repeat", "1", "--minutes", "5"]),
     "faults": ([], ["--files", "200"]),
     "review": ([], []),
+    "calls": (["--calls", "1000"], ["--calls", "60"]),
     "units": (["--calls", "1000"], ["--calls", "200"]),
 }
 
