@@ -213,6 +213,60 @@ def load_audio(path: str | Path, sr: int = SAMPLE_RATE) -> np.ndarray:
     return np.clip(samples.astype(np.float32, copy=False), -1.0, 1.0)
 
 
+SHORTFALL_S = 1.0
+"""Decoded audio this much shorter than the header states (and ``SHORTFALL_SHARE`` of it)
+is flagged as truncated: more than an encoder's padding and priming, which are a few
+tens of milliseconds."""
+SHORTFALL_SHARE = 0.02
+"""The share of the stated length that must be missing too, so that a long recording's
+rounding in its header is not taken for damage."""
+
+
+def decode_warnings(path: str | Path, n_samples: int, sr: int = SAMPLE_RATE) -> list[str]:
+    """What is wrong with a file that decoded: its samples fall short of the duration its
+    header states (a truncated download or copy).
+
+    Args:
+        path: The file, already decoded.
+        n_samples: How many samples its decoding gave at ``sr``.
+        sr: Their rate.
+
+    Returns:
+        Sentences a person can act on; empty when the file looks whole or states no length.
+    """
+    with _open_container(path) as container:
+        stated = _wav_header_seconds(path) or _stated_seconds(container)
+    decoded = n_samples / sr
+    missing = (stated or 0.0) - decoded
+    if missing > SHORTFALL_S and missing > SHORTFALL_SHARE * stated:
+        return [f"truncated: decoded {decoded:.1f} s of the {stated:.1f} s its header states; "
+                "the transcript covers only what could be decoded"]
+    return []
+
+
+def _wav_header_seconds(path: str | Path) -> float | None:
+    """The length a WAV file's header states (FFmpeg reports what the file holds instead)."""
+    import wave
+
+    try:
+        with wave.open(str(path), "rb") as w:
+            return w.getnframes() / w.getframerate()
+    except (wave.Error, EOFError, OSError, ZeroDivisionError):
+        return None
+
+
+def _stated_seconds(container) -> float | None:
+    """The duration a container's header states, in seconds, if it states one (an MP3's
+    Xing or VBRI header does; a constant-bit-rate MP3 without one is estimated from its
+    size, so its truncation cannot be seen)."""
+    stream = container.streams.audio[0]
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000
+    return None
+
+
 def _segment_frames(seg: AudioSegment) -> np.ndarray:
     """The samples of an ``AudioSegment`` as an integer array of shape (frames, channels)."""
     dtype = {1: np.int8, 2: np.int16, 4: np.int32}[seg.sample_width]

@@ -469,10 +469,12 @@ def _work(parcel: Parcel, data: bytes | None = None
     """
     out: dict[int, tuple[Transcript, Voices | None] | Failure] = {}
     items: dict[int, Recording] = {}
+    notes: dict[int, list[str]] = {}
     for n, job in enumerate(parcel.jobs):
         try:
             samples = (decode_shipped(job.recording, data) if data is not None
                        else (_DECODE or audio.load_audio)(job.recording))
+            notes[n] = [] if data is not None else audio.decode_warnings(job.recording, len(samples))
         except audio.AudioError as e:
             out[n] = Failure(job.recording, str(e))
             continue
@@ -480,6 +482,10 @@ def _work(parcel: Parcel, data: bytes | None = None
         items[n] = Recording(job.recording, samples, job.sha256, call.talkgroup if call else "",
                              call.started_at if call else None)
     for n, transcript in zip(items, _transcribe(list(items.values())), strict=True):
+        if not isinstance(transcript, Failure):
+            transcript.warnings = notes[n]
+            for note in notes[n]:
+                log.warning("%s: %s", transcript.recording, note)
         voices = None
         if not isinstance(transcript, Failure) and _SPEAKERS is not None and transcript.transmissions:
             voices = embed_voices(items[n].samples, transcript, _SPEAKERS)

@@ -261,6 +261,9 @@ def _print_summary(summary) -> None:
         f"{summary.speech_hours * 60:.1f} min of speech, in {summary.seconds:.1f} s"
     )  # two lines, so an 80-column terminal does not break them mid-phrase
     click.echo(f"wrote {' and '.join(str(p) for p in summary.tables)}")
+    for t in summary.transcripts:
+        for note in t.warnings:
+            click.echo(f"WARNING {t.recording}: {note}", err=True)
     for f in summary.failures:
         click.echo(f"FAILED {f.recording}: {f.reason}", err=True)
 

@@ -27,6 +27,7 @@ SEGMENT_COLUMNS = [
     "no_speech_prob",
     "compression_ratio",
     "transmission_id",
+    "warnings",
     *CALL_COLUMNS,
 ]
 WORD_COLUMNS = [
@@ -75,6 +76,7 @@ def segments_frame(transcripts: Iterable[Transcript]):
             "no_speech_prob": round(s.no_speech_prob, 4),
             "compression_ratio": round(s.compression_ratio, 3),
             "transmission_id": s.transmission_id,
+            "warnings": "; ".join(t.warnings),
             **call_fields(t.call, s.start, s.end, s.unit, s.unit_tag),
         }
         for t in transcripts

@@ -297,6 +297,9 @@ class Transcript:
     call: CallInfo | None = None
     """The radio system's metadata for the recording (talkgroup, start, units), if any;
     read beside the recording when a batch is tabled, never stored with the transcript."""
+    warnings: list[str] = field(default_factory=list)
+    """What was wrong with the file though it decoded (cut short of the length its header
+    states): the transcript covers only what could be decoded."""
 
     @property
     def words(self) -> list[Word]:

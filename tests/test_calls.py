@@ -321,7 +321,7 @@ def test_columns_are_there_and_blank_without_call_metadata(tmp_path):
     frame = export.segments_frame([t])
     assert list(frame.columns)[: len(export.SEGMENT_COLUMNS) - len(C.CALL_COLUMNS)] == [
         "recording", "segment_id", "start_s", "end_s", "speaker", "text", "avg_logprob",
-        "no_speech_prob", "compression_ratio", "transmission_id"]
+        "no_speech_prob", "compression_ratio", "transmission_id", "warnings"]
     row = frame.iloc[0]
     assert (row["started_at"], row["talkgroup"], row["unit"]) == ("", "", "")
     assert row["emergency"] is __import__("pandas").NA

@@ -178,6 +178,7 @@ from click.testing import CliRunner  # noqa: E402
 from conftest import FakeEngine, write_bursts  # noqa: E402
 
 from pipeline import cli as cli_module  # noqa: E402
+from pipeline.transcribe import TranscribeOptions  # noqa: E402
 from pipeline.workspace import FILENAME, Workspace, WorkspaceLocked, locked  # noqa: E402
 
 FAKE_DISPATCH = Path(__file__).parent / "fake_dispatch.py"
@@ -534,3 +535,51 @@ def test_a_full_disk_while_writing_a_table_leaves_the_last_complete_one(dispatch
     assert "no space left on the disk holding out/" in line
     assert {name: Path("out", name).read_bytes() for name in before} == before
     assert not [p for p in Path("out").iterdir() if p.name.endswith(".tmp")]
+
+
+def _vbr_mp3(path: Path, samples) -> Path:
+    """An MP3 with a header stating its length, as encoders write for variable bit rates."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mp3", rate=16000)
+        stream.options = {"q": "5"}
+        frame = av.AudioFrame.from_ndarray((samples[None, :] * 32767).astype(np.int16),
+                                           format="s16", layout="mono")
+        frame.sample_rate = 16000
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["wav", "mp3"])
+def test_a_truncated_file_is_flagged_not_taken_for_whole(tmp_path, kind):
+    """A file cut to its first 30 % keeps a header stating the whole length: what decodes
+    is kept, and the shortfall is written down."""
+    from pipeline import audio
+
+    wav = Path(__file__).parent / "data" / "phone-call.wav"
+    whole = wav if kind == "wav" else _vbr_mp3(tmp_path / "whole.mp3", audio.load_audio(wav))
+    cut = tmp_path / f"cut.{kind}"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: int(len(data) * 0.3)])
+    samples = audio.load_audio(cut)
+    [note] = audio.decode_warnings(cut, len(samples))
+    assert note.startswith("truncated: decoded") and "30.0 s its header states" in note
+    assert audio.decode_warnings(whole, len(audio.load_audio(whole))) == []
+
+
+def test_a_truncated_recording_is_transcribed_with_a_warning_in_its_table(tmp_path):
+    from pipeline import batch, export
+
+    wav = Path(__file__).parent / "data" / "phone-call.wav"
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    data = wav.read_bytes()
+    (calls / "cut.wav").write_bytes(data[: int(len(data) * 0.3)])
+    summary = batch.run_batch([calls], TranscribeOptions(), Workspace(tmp_path / "out"),
+                              engine=FakeEngine(), progress=False)
+    [t] = summary.transcripts
+    assert t.warnings and t.warnings[0].startswith("truncated")
+    assert export.segments_frame([t])["warnings"].str.startswith("truncated").all()
