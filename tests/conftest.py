@@ -97,3 +97,13 @@ def decoded(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(audio, "load_audio", counting)
     return log
+
+
+@pytest.fixture(autouse=True)
+def _fresh_batch_engine(monkeypatch):
+    """Each test starts with no engine remembered by this process's batch worker, so a fake
+    engine one test loaded is never taken for the real model by the next."""
+    import pipeline.batch
+
+    monkeypatch.setattr(pipeline.batch, "_ENGINE", None)
+    monkeypatch.setattr(pipeline.batch, "_LOADED_FOR", None)
