@@ -7,7 +7,7 @@ the real model's verdicts are tested in test_adjudicate.py and end to end below.
 import numpy as np
 import pytest
 
-from pipeline import verify
+from pipeline import lines, verify
 from pipeline.adjudicate import Judgement, WordJudgement
 from pipeline.records import (
     Quote,
@@ -73,7 +73,7 @@ def scored_by_text(version_scores):
 def run(monkeypatch):
     def _run(quotes, verdict="verbatim", version_scores=None, doubt=None):
         monkeypatch.setattr(verify, "adjudicate", fake_adjudicate(verdict, doubt))
-        monkeypatch.setattr(verify, "compare_versions", scored_by_text(version_scores))
+        monkeypatch.setattr(lines, "compare_versions", scored_by_text(version_scores))
         samples = np.zeros(16000 * 60, dtype=np.float32)
         return verify.verify_quotes(quotes, [transcript()], lambda rec: samples, [object()])
     return _run
@@ -108,7 +108,7 @@ def test_attribution_follows_a_renamed_speakers_role(monkeypatch):
     for seg in renamed.segments:
         seg.speaker = {"Unit 1": "Beat 833", "Dispatcher": "Sgt Ruiz"}.get(seg.speaker, seg.speaker)
     monkeypatch.setattr(verify, "adjudicate", fake_adjudicate())
-    monkeypatch.setattr(verify, "compare_versions", lambda texts, window, scorer: [0.0] * len(texts))
+    monkeypatch.setattr(lines, "compare_versions", lambda texts, window, scorer: [0.0] * len(texts))
     q = Quote("q1", "a.txt", "We're trying to clear out, but we're blocked in.",
               attributed_to="one officer on scene")
     speakers = [Speaker("S1", Role.UNIT, "Beat 833"), Speaker("S0", Role.DISPATCHER, "Sgt Ruiz")]
@@ -213,7 +213,7 @@ def test_two_lines_on_one_stretch_of_audio_decide_nothing(run):
 def test_a_typo_elsewhere_in_a_version_is_left_out_of_the_decision(run):
     a = Quote("night:1", "night.txt", "We're not sneding anybody to that location.")
     b = Quote("stand:1", "stand.txt", "We're not sending anybody out to that location.")
-    assert verify._with_differences(b.text, a.text) == "We're not sending anybody to that location."
+    assert lines._with_differences(b.text, a.text) == "We're not sending anybody to that location."
     checks = run([a, b], version_scores=[-1.5, -0.4])
     assert [c.verdict for c in checks] == ["verbatim", "verbatim"]  # the pair scored 0.0 each
 
@@ -307,7 +307,7 @@ def test_misquote_stands_only_where_no_other_place_holds_the_quote(monkeypatch, 
                                                                expected, start):
     monkeypatch.setattr(verify_module_lines(), "LINES", RECURRING)
     q = Quote("q1", "a.txt", "Ten four, eight thirty-three.")  # best match: the 20-s line
-    monkeypatch.setattr(verify, "compare_versions", lambda *a: [0.0])
+    monkeypatch.setattr(lines, "compare_versions", lambda *a: [0.0])
     monkeypatch.setattr(verify, "adjudicate", judged_by_place(verdicts))
     samples = np.zeros(16000 * 60, dtype=np.float32)
     [c] = verify.verify_quotes([q], [transcript()], lambda rec: samples, [object()])
@@ -382,7 +382,7 @@ def test_verify_paths_transcribes_checks_and_writes_the_tables(monkeypatch, tmp_
     monkeypatch.setattr(batch, "AudioCache", lambda: (lambda recording: samples))
     monkeypatch.setattr(verify, "load_scorers", lambda options: [object()])
     monkeypatch.setattr(verify, "adjudicate", fake_adjudicate("minor"))
-    monkeypatch.setattr(verify, "compare_versions", lambda texts, window, scorer: [0.0] * len(texts))
+    monkeypatch.setattr(lines, "compare_versions", lambda texts, window, scorer: [0.0] * len(texts))
     quotes = tmp_path / "q.csv"
     quotes.write_text("quote_id,source,text\nq1,memo,we're trying to clear out\n"
                       "q2,memo,the department is aware of an incident\n")
