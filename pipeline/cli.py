@@ -6,6 +6,7 @@ This is the only module that talks to the user.
 from __future__ import annotations
 
 import contextlib
+import csv
 import functools
 import logging
 import sys
@@ -302,6 +303,20 @@ def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no
         sys.exit(1)
 
 
+def _use_glossaries(paths) -> None:
+    """Compare quotes with the agency glossaries too, after checking that each reads."""
+    if not paths:
+        return
+    from pipeline import text
+
+    try:
+        text.load_glossary(*paths)
+    except (OSError, UnicodeDecodeError, KeyError, csv.Error) as e:
+        raise click.ClickException(f"cannot read the glossary {', '.join(paths)}: {e} "
+                                   "(a CSV with columns kind,written,said,source)") from e
+    text.use_glossary(*paths)
+
+
 def _cluster_spec(cluster: str | None, ship_audio: bool):
     """The ``ClusterSpec`` of ``--cluster`` and ``--ship-audio``, or None to stay on this machine."""
     if cluster is None:
@@ -483,12 +498,15 @@ def quotes(articles, output, encoding):
               help="Model that judges the audio.")
 @click.option("--witness", "witness_model", default="tiny.en", show_default=True,
               help="Second model adding evidence ('none' for none).")
+@click.option("--glossary", "glossaries", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="An agency's glossary CSV (kind,written,said,source) added to the shipped "
+                   "one: a quote that differs from the audio only by one of its rows is minor.")
 @transcribe_options
 @call_options
 @scope_options
-def verify(quote_paths, encoding, paths, judge_model, witness_model, model, engine, beam_size, prompt,
-           vocab, jobs, threads, no_pack, out_dir, no_speakers, num_speakers, speaker_names, quiet,
-           cluster, ship_audio, output_formats, excel, calls=None):
+def verify(quote_paths, encoding, paths, judge_model, witness_model, glossaries, model, engine,
+           beam_size, prompt, vocab, jobs, threads, no_pack, out_dir, no_speakers, num_speakers,
+           speaker_names, quiet, cluster, ship_audio, output_formats, excel, calls=None):
     """Check quoted lines against recordings: found? where? who? word for word?
 
     Transcribes what the workspace lacks, locates every quote, lets the audio judge
@@ -504,6 +522,7 @@ def verify(quote_paths, encoding, paths, judge_model, witness_model, model, engi
     from pipeline import report
     from pipeline.verify import VerifyOptions, verify_paths
 
+    _use_glossaries(glossaries)
     options = _options(model, engine, beam_size, prompt, vocab, no_pack)
     speakers = _speaker_settings(no_speakers, num_speakers, speaker_names)
     witness = None if witness_model.lower() == "none" else witness_model

@@ -186,6 +186,35 @@ def test_verify_with_an_unknown_judge_is_a_one_line_error(runner, batch_dir, tmp
     assert "Traceback" not in result.output
 
 
+def test_verify_with_an_unreadable_glossary_is_a_one_line_error(runner, batch_dir, tmp_path):
+    quotes = tmp_path / "q.csv"
+    quotes.write_text("quote_id,source,text\nmine-1,memo,ten four dispatch\n")
+    glossary = tmp_path / "agency.csv"
+    glossary.write_bytes(b"kind,written,said\n\xff\xfe,bad\n")
+    result = runner.invoke(cli_module.cli, ["verify", "--quotes", str(quotes), "--glossary",
+                                            str(glossary), str(batch_dir / "a.wav"), "--out",
+                                            str(tmp_path / "out"), "--quiet", "--no-speakers"])
+    assert result.exit_code == 1
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("Error: cannot read the glossary") and "agency.csv" in last
+    assert not (tmp_path / "out").exists()
+
+
+def test_verify_compares_with_the_agency_glossary(runner, batch_dir, tmp_path, monkeypatch):
+    from pipeline import text
+
+    used = []
+    monkeypatch.setattr(text, "use_glossary", lambda *paths: used.extend(paths))
+    monkeypatch.setattr(cli_module, "writing", lambda out: (_ for _ in ()).throw(SystemExit(3)))
+    glossary = tmp_path / "agency.csv"
+    glossary.write_text("kind,written,said,source\nunit,Sq 1,squad one,ours\n")
+    quotes = tmp_path / "q.csv"
+    quotes.write_text("quote_id,source,text\nmine-1,memo,ten four dispatch\n")
+    result = runner.invoke(cli_module.cli, ["verify", "--quotes", str(quotes), "--glossary",
+                                            str(glossary), str(batch_dir / "a.wav"), "--quiet"])
+    assert result.exit_code == 3 and used == [str(glossary)]
+
+
 def test_transcribe_renames_speakers_in_the_tables(runner, batch_dir, tmp_path):
     names = tmp_path / "names.txt"
     names.write_text("Dispatcher = Sgt Ruiz\n")
