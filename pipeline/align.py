@@ -39,7 +39,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from pipeline.records import WordStatus
-from pipeline.text import FILLERS, Token, expand_contraction, number_name, phonetic_key, weight
+from pipeline.spoken import number_name
+from pipeline.text import FILLERS, Token, expand_contraction, phonetic_key, weight
 
 SOUND_ALIKE = 0.8
 """Similarity given to two words with the same phonetic key (and three letters or more)."""

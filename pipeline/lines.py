@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline import spoken
 from pipeline import text as textmod
 from pipeline.adjudicate import compare_versions, cut_window
 from pipeline.records import QuoteCheck, Verdict
@@ -119,7 +120,7 @@ def _with_differences(base: str, other: str) -> str:
 def _differ_in_words(a: list[str], b: list[str]) -> bool:
     """Whether two stretches differ in words, not only in form (fillers, typos, glossary
     forms, numbers written otherwise, homophones)."""
-    if a and b and (textmod.same_form(a, b) or textmod.same_digits(a, b) or textmod.same_sound(a, b)):
+    if a and b and (textmod.same_form(a, b) or spoken.same_digits(a, b) or spoken.same_sound(a, b)):
         return False
     return bool([w for w in a + b if not textmod.is_filler(w)])
 

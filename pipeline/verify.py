@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pipeline import text as textmod
+from pipeline import spoken
 from pipeline.adjudicate import (
     AdjudicateOptions,
     Judgement,
@@ -521,7 +521,7 @@ def without_loops(words: list[Word], repeats: int = 3) -> list[Word]:
     >>> [w.word for w in without_loops(said)]
     ['go', 'to', 'the', 'car']
     """
-    plain = [textmod.strip_edges(w.word.strip()).lower() for w in words]
+    plain = [spoken.strip_edges(w.word.strip()).lower() for w in words]
     keep = [True] * len(words)
     i = 0
     while i < len(words):

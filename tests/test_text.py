@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline import spoken
 from pipeline import text as textmod
 from pipeline.records import Word
+from pipeline.spoken import digit_variants, is_name, render_numbers, same_sound
 from pipeline.text import (
     contraction_of,
-    digit_variants,
     expand_contraction,
     is_filler,
-    is_name,
     name_heard_as_words,
     normalize,
     phonetic_key,
-    render_numbers,
     same_form,
-    same_sound,
     tokens_from_words,
 )
 
@@ -212,9 +210,9 @@ def test_digit_variants(token, variants):
     assert digit_variants(token) == variants
 
 
-@pytest.mark.parametrize("module", ["pipeline.text", "pipeline.records", "pipeline.adjudicate.candidates",
-                                    "pipeline.adjudicate.verdict", "pipeline.adjudicate.spans",
-                                    "pipeline.verify"])
+@pytest.mark.parametrize("module", ["pipeline.text", "pipeline.spoken", "pipeline.records",
+                                    "pipeline.adjudicate.candidates", "pipeline.adjudicate.verdict",
+                                    "pipeline.adjudicate.spans", "pipeline.verify"])
 def test_docstring_examples(module):
     """Every example in the module's docstrings holds."""
     import doctest
@@ -255,13 +253,13 @@ RADIO_WORDS = [
 @pytest.mark.parametrize("published,said", RADIO_FORMS)
 def test_radio_words_in_another_form_are_forms(published, said):
     a, b = published.split(), said.split()
-    assert same_form(a, b) or textmod.same_digits(a, b)
+    assert same_form(a, b) or spoken.same_digits(a, b)
 
 
 @pytest.mark.parametrize("published,said", RADIO_WORDS)
 def test_radio_words_that_differ_are_words(published, said):
     a, b = published.split(), said.split()
-    assert not same_form(a, b) and not textmod.same_digits(a, b)
+    assert not same_form(a, b) and not spoken.same_digits(a, b)
 
 
 def test_an_agency_glossary_extends_the_shipped_one(tmp_path):

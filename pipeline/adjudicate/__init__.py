@@ -34,6 +34,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from pipeline import spoken
 from pipeline import text as textmod
 from pipeline.adjudicate import candidates as cands
 from pipeline.adjudicate.evidence import (
@@ -138,7 +139,7 @@ def typos(words: list[str], judge: TextScorer) -> set[int]:
     taken for a typo is only never contradicted: a misquote missed, never one made."""
     out = set()
     for w, word in enumerate(words):
-        core = textmod.strip_edges(word)
+        core = spoken.strip_edges(word)
         n = len(judge.tokens(core)) if len(core) >= textmod.MIN_TYPO_LETTERS else 0
         if n > 1 and any(len(judge.tokens(fix)) < n for fix in textmod.typo_fixes(core)):
             out.add(w)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline import text as textmod
+from pipeline import spoken
 from pipeline.adjudicate.evidence import Evidence, Side
 from pipeline.adjudicate.frame import Frame
 from pipeline.records import TextEnum
@@ -67,7 +67,7 @@ def replace_words(words: list[str], wa: int, wb: int, new: list[str]) -> list[st
     >>> replace_words(["Eight", "twelve,", "copy."], 1, 2, ["-33"])
     ['Eight', '33,', 'copy.']
     """
-    strip = textmod.strip_edges
+    strip = spoken.strip_edges
     new = [strip(w).strip("-") for w in new if strip(w).strip("-")]
     if new and wb > wa:
         tail = words[wb - 1][len(words[wb - 1].rstrip(".,!?;:")):]
@@ -86,13 +86,13 @@ def readings(quote: Side, runs: list[tuple[int, int]], evidence: list[Evidence],
     seen = {" ".join(quote.words).lower()}
 
     def add(k, wa, wb, new, source):
-        if textmod.same_sound(quote.words[wa:wb], new):
+        if spoken.same_sound(quote.words[wa:wb], new):
             return  # a homophone is no alternative: the audio cannot tell them apart
         words = replace_words(quote.words, wa, wb, new)
         key = " ".join(words).lower()
         if key not in seen:
             seen.add(key)
-            out.append(Alternative(k, words, [textmod.strip_edges(w) for w in new], wa, wb, source))
+            out.append(Alternative(k, words, [spoken.strip_edges(w) for w in new], wa, wb, source))
 
     for k, (a, b) in enumerate(runs):
         for e in evidence:
@@ -161,7 +161,7 @@ def token_swaps(quote: Side, runs: list[tuple[int, int]], strs: list[str],
             if kind is TokenKind.WORD and any(t[:1].isalpha() for t in rest):
                 continue  # a word's first piece swapped leaves its other pieces: no word
             if kind in (TokenKind.DIGITS, TokenKind.DIGITS_START):
-                choices = textmod.digit_variants(strs[p])  # every other number one digit away
+                choices = spoken.digit_variants(strs[p])  # every other number one digit away
             else:
                 choices = [tok for tok, _lp in alts[p]] if kind else []
             for tok in choices:
@@ -172,12 +172,12 @@ def token_swaps(quote: Side, runs: list[tuple[int, int]], strs: list[str],
                 words = [w for w in range(wa, wb) if spans[w][0] <= p < spans[w][1]]
                 s0, s1 = spans[words[0]]
                 heard = "".join(strs[s0:p] + [tok] + strs[p + 1:s1]).strip()
-                if textmod.same_sound(quote.words[words[0]:words[-1] + 1], [heard]):
+                if spoken.same_sound(quote.words[words[0]:words[-1] + 1], [heard]):
                     continue
                 taken.append(tok)
                 out.append(Alternative(
                     k, replace_words(quote.words, words[0], words[-1] + 1, [heard]),
-                    [textmod.strip_edges(heard)], words[0], words[-1] + 1,
+                    [spoken.strip_edges(heard)], words[0], words[-1] + 1,
                     Source.TOKEN if kind is TokenKind.WORD else Source.DIGIT,
                     "".join(strs[:p] + [tok] + strs[p + 1:]).strip()))
     return out

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline import text as textmod
+from pipeline import spoken
 from pipeline.adjudicate.evidence import Evidence, Side
 from pipeline.records import Word
 from pipeline.scoring import TextScore, TextScorer
@@ -38,11 +38,11 @@ class Frame:
 
     def text(self, words: list[str]) -> str:
         """The words in context, numbers written as digits."""
-        return " ".join(textmod.render_numbers(self.before + words + self.after)[0])
+        return " ".join(spoken.render_numbers(self.before + words + self.after)[0])
 
     def positions(self, scorer: TextScorer, words: list[str]) -> list[int]:
         """Token index of each of ``words``' first token in :meth:`text`, then the end."""
-        rendered, owner = textmod.render_numbers(self.before + words + self.after)
+        rendered, owner = spoken.render_numbers(self.before + words + self.after)
         starts = word_token_positions(scorer, rendered)
         own = [starts[owner[len(self.before) + w]] for w in range(len(words))]
         after = owner[len(self.before) + len(words)] if self.after else None
@@ -52,7 +52,7 @@ class Frame:
     def rendered_spans(self, scorer: TextScorer, words: list[str]) -> list[tuple[int, int]]:
         """Token range [start, end) in :meth:`text` of the rendered word each of ``words``
         went into (words merged into one number share it)."""
-        rendered, owner = textmod.render_numbers(self.before + words + self.after)
+        rendered, owner = spoken.render_numbers(self.before + words + self.after)
         starts = word_token_positions(scorer, rendered)
         starts.append(len(scorer.tokens(" ".join(rendered))))
         return [(starts[owner[len(self.before) + w]], starts[owner[len(self.before) + w] + 1])
@@ -61,7 +61,7 @@ class Frame:
     def aligned(self, scorer: TextScorer, ctx, words: list[str]) -> list[Word]:
         """Forced-alignment times of each of ``words`` (merged numbers share times), the
         quote's edge words cut where the alignment stretched them (:func:`clamp_edges`)."""
-        rendered, owner = textmod.render_numbers(self.before + words + self.after)
+        rendered, owner = spoken.render_numbers(self.before + words + self.after)
         timings = scorer.align(ctx, " ".join(rendered))
         mine = [owner[len(self.before) + w] for w in range(len(words))]
         kept = clamp_edges({r: timings[r] for r in mine}, {r: mine.count(r) for r in mine})
@@ -93,8 +93,8 @@ def frame_around(quote: Side, transcript: Evidence, heard_words: list[Word],
     """Heard words before and after the quote: outside ``span`` when it is known, else
     outside the quote's match, less the words its unmatched edges took."""
     if span is not None:
-        before = [textmod.strip_edges(w.word) for w in heard_words if (w.start + w.end) / 2 < span[0]]
-        after = [textmod.strip_edges(w.word) for w in heard_words if (w.start + w.end) / 2 > span[1]]
+        before = [spoken.strip_edges(w.word) for w in heard_words if (w.start + w.end) / 2 < span[0]]
+        after = [spoken.strip_edges(w.word) for w in heard_words if (w.start + w.end) / 2 > span[1]]
         return Frame([w for w in before if w], [w for w in after if w])
     if not transcript.match:
         return Frame([], [])
@@ -103,7 +103,7 @@ def frame_around(quote: Side, transcript: Evidence, heard_words: list[Word],
     last_h = transcript.side.word_of[transcript.match[last_q]]
     edge_before = len(set(quote.word_of[:first_q]))
     edge_after = len(set(quote.word_of[last_q + 1:]))
-    words = [textmod.strip_edges(w) for w in transcript.side.words]
+    words = [spoken.strip_edges(w) for w in transcript.side.words]
     return Frame(words[:max(0, first_h - edge_before)], words[last_h + 1 + edge_after:])
 
 

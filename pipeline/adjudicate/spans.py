@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline import spoken
 from pipeline import text as textmod
 from pipeline.adjudicate.candidates import Source
 from pipeline.adjudicate.evidence import Evidence, Side
@@ -29,7 +30,7 @@ def split_edges(quote: Side, runs: list[tuple[int, int]]) -> list[tuple[int, int
     an edge may be clipped (never contradicted) while an edit beside it can be."""
     out = []
     last_word = len(quote.words) - 1
-    group = textmod.render_numbers(quote.words)[1]  # words written as one number stay together
+    group = spoken.render_numbers(quote.words)[1]  # words written as one number stay together
     first = [w for w in range(len(quote.words)) if group[w] == group[0]][-1]
     last = [w for w in range(len(quote.words)) if group[w] == group[-1]][0]
     for a, b in runs:
@@ -52,7 +53,7 @@ def split_forms(quote: Side, runs: list[tuple[int, int]], evidence: list[Evidenc
         (runs still doubtful, [(run, the words heard)] for runs heard in another form).
     """
     doubtful, forms = [], []
-    strip = textmod.strip_edges
+    strip = spoken.strip_edges
     for a, b in runs:
         wa, wb = quote.word_range(a, b)
         for e in evidence:
@@ -62,8 +63,8 @@ def split_forms(quote: Side, runs: list[tuple[int, int]], evidence: list[Evidenc
             ga, gb = quote.word_range(got[0], got[1])
             heard = [strip(w) for w in got[2] if strip(w)]
             quoted = [strip(w) for w in quote.words[ga:gb]]
-            if heard and (textmod.same_form(quoted, heard) or textmod.same_digits(quoted, heard)
-                          or textmod.same_sound(quoted, heard)):
+            if heard and (textmod.same_form(quoted, heard) or spoken.same_digits(quoted, heard)
+                          or spoken.same_sound(quoted, heard)):
                 forms.append(((a, b), heard))
                 break
         else:
@@ -105,7 +106,7 @@ def judge_span(trial: Trial, k: int, run: tuple[int, int]) -> SpanTest:
         best = min(inner, key=lambda i: per_alt[0, i])
     if wb - wa > options.max_span_words:
         return test
-    rivals = [i for i, c in enumerate(alts) if textmod.all_numbers(c.heard)]
+    rivals = [i for i, c in enumerate(alts) if spoken.all_numbers(c.heard)]
     if per_alt[0].min() >= options.margin_nats:
         test.outcome = SpanOutcome.SUPPORTED
     elif _edge_number(quote, wa, wb, rivals) and per_alt[0, rivals].min() >= options.margin_nats:
@@ -133,13 +134,13 @@ def same_words(quoted: list[str], heard: list[str]) -> bool:
     >>> same_words(["in,"], ["on"])
     False
     """
-    strip = textmod.strip_edges
+    strip = spoken.strip_edges
     quoted = [strip(w) for w in quoted if strip(w)]
     heard = [strip(w) for w in heard if strip(w)]
     if not quoted or not heard:
         return False
-    return bool(textmod.same_form(quoted, heard) or textmod.same_digits(quoted, heard)
-                or textmod.same_sound(quoted, heard))
+    return bool(textmod.same_form(quoted, heard) or spoken.same_digits(quoted, heard)
+                or spoken.same_sound(quoted, heard))
 
 
 def _local(alt, max_words: int) -> bool:
@@ -151,7 +152,7 @@ def _edge_number(quote: Side, wa: int, wb: int, rivals: list[int]) -> bool:
     """Whether quote words [wa, wb) are a number at the quote's edge with other numbers
     to test it against."""
     inside = 0 < wa and wb < len(quote.words)
-    return not inside and textmod.all_numbers(quote.words[wa:wb]) and bool(rivals)
+    return not inside and spoken.all_numbers(quote.words[wa:wb]) and bool(rivals)
 
 
 def _may_contradict(quote: Side, wa: int, wb: int, heard: list[str]) -> bool:
@@ -164,18 +165,18 @@ def _may_contradict(quote: Side, wa: int, wb: int, heard: list[str]) -> bool:
 
 def _other_number(quoted: list[str], heard: list[str]) -> bool:
     """Whether the audio plainly says another number than the quote."""
-    return (textmod.all_numbers(quoted) and textmod.all_numbers(heard)
-            and not textmod.same_digits(quoted, heard))
+    return (spoken.all_numbers(quoted) and spoken.all_numbers(heard)
+            and not spoken.same_digits(quoted, heard))
 
 
 def _edge_substitution(quote: Side, wa: int, wb: int, heard: list[str]) -> bool:
     """Whether the audio holds another whole word in place of the quote's one edge word.
     Numbers are left to :func:`_other_number`: a number in digits ("0.22") is said in
     words ("zero decimal two two"), whose first word is no other word."""
-    cores = [textmod.strip_edges(w) for w in heard]
+    cores = [spoken.strip_edges(w) for w in heard]
     quoted = quote.words[wa:wb]
     return (wb - wa == 1 and len(cores) == 1 and len(cores[0]) >= 3 and cores[0].isalpha()
-            and not textmod.all_numbers(cores) and not any(ch.isdigit() for ch in quoted[0]))
+            and not spoken.all_numbers(cores) and not any(ch.isdigit() for ch in quoted[0]))
 
 
 def _needed(trial: Trial, quote: Side | None = None, wa: int = -1, heard=()) -> float:
