@@ -42,7 +42,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline import audio  # noqa: E402
+from pipeline.audio import write_wav  # noqa: E402
 
 SR = audio.SAMPLE_RATE
 RESULTS = ROOT / "bench" / "results" / "calls.txt"
@@ -154,16 +154,6 @@ def espeak_lines(count: int, rng: np.random.Generator, workdir: Path) -> list[Li
         pad = np.zeros(int(0.15 * SR), dtype=np.float32)
         out.append(Line(np.concatenate([pad, 0.6 * samples, pad]), text, f"espeak:{voice}"))
     return out
-
-
-def write_wav(path: Path, samples: np.ndarray) -> None:
-    """16-bit mono WAV at 16 kHz."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
 
 
 def build_calls(n: int, root: Path, seed: int = 0, espeak: int = 40) -> list[Call]:

@@ -29,7 +29,6 @@ import json
 import sys
 import tempfile
 import time
-import wave
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -91,12 +90,7 @@ def build(n: int, root: Path, seed: int = 0) -> dict[str, Truth]:
             at += len(samples) / SR + gap
         call = np.concatenate(pieces)
         path = root / "metro" / "2025" / "10" / "5" / f"3105-{clock // 1000}_851012500.0-call_{k}.wav"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with wave.open(str(path), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(SR)
-            w.writeframes((np.clip(call, -1, 1) * 32767).astype("<i2").tobytes())
+        audio.write_wav(path, call, SR)
         src = [{"src": int(u), "time": (clock // 1000) + int(s), "pos": round(0.0 if i == 0 else
                                                                              s - KEY_UP_S, 2),
                 "emergency": 0, "signal_system": "", "tag": ""}

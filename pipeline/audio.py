@@ -288,6 +288,32 @@ def array_to_segment(samples: np.ndarray, sr: int = SAMPLE_RATE) -> AudioSegment
     )
 
 
+def write_wav(path: str | Path, samples: np.ndarray, sr: int = SAMPLE_RATE) -> Path:
+    """Write mono samples as a 16-bit WAV file (the folder is made if missing).
+
+    Args:
+        path: The file to write.
+        samples: int16 samples as they are, or float samples in [-1, 1] (clipped, scaled by
+            32767 and truncated toward zero).
+        sr: Their rate in Hz.
+
+    Returns:
+        The path written.
+    """
+    import wave
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if samples.dtype != np.int16:
+        samples = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sr)
+        w.writeframes(samples.astype("<i2").tobytes())
+    return path
+
+
 def _to_int16(samples: np.ndarray) -> np.ndarray:
     """Float samples in [-1, 1] to int16, rounded and clipped."""
     scaled = np.round(np.asarray(samples, dtype=np.float32) * np.float32(32768.0))

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import csv
 import json
-import wave
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+
+from pipeline.audio import write_wav
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "audio_samples"
@@ -68,15 +69,6 @@ def load(path: Path) -> np.ndarray:
                   for f in resampler.resample(frame)]
         chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
     return np.concatenate(chunks).astype(np.int16)
-
-
-def write_wav(path: Path, samples: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(samples.astype("<i2").tobytes())
 
 
 def group_calls(rows: list[dict]) -> list[list[dict]]:
@@ -135,7 +127,7 @@ def main() -> None:
         length = len(samples) / RATE
         meta = call_json(n, start, length, rows_in_call)
         path = call_path(meta["start_time_ms"], n)
-        write_wav(path, samples)
+        write_wav(path, samples, RATE)
         path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         total += path.stat().st_size
         for row in rows_in_call:
@@ -149,7 +141,7 @@ def main() -> None:
     secret.update(talkgroup=3109, talkgroup_tag="PD Zone 8 Tac", talkgroup_description=
                   "Tactical, encrypted")
     path = call_path(secret["start_time_ms"], n, 3109)
-    write_wav(path, (np.random.default_rng(7).normal(0, 300, int(1.5 * RATE))).astype(np.int16))
+    write_wav(path, (np.random.default_rng(7).normal(0, 300, int(1.5 * RATE))).astype(np.int16), RATE)
     path.with_suffix(".json").write_text(json.dumps(secret, indent=2) + "\n", encoding="utf-8")
     with (OUT / "unit_tags.csv").open("w", encoding="utf-8", newline="") as f:
         for unit, tag in sorted(UNITS.values()):

@@ -7,11 +7,11 @@ them, over a 30-second WAV of tone bursts standing in for transmissions.
 from __future__ import annotations
 
 import csv
-import wave
 from pathlib import Path
 
 import numpy as np
 
+from pipeline import audio
 from pipeline.audio import SAMPLE_RATE
 from pipeline.records import Segment, Transcript, Transmission, Word
 from pipeline.workspace import Workspace, file_sha256, transcript_key
@@ -46,12 +46,7 @@ def write_wav(path: Path, seconds: float, bursts: list[tuple[float, float]]) -> 
     for i, (a, b) in enumerate(bursts):
         on = (t >= a) & (t < b)
         x[on] += 0.4 * np.sin(2 * np.pi * (300 + 100 * i) * t[on])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE)
-        w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
+    audio.write_wav(path, x)
 
 
 def _words(text: str, start: float, end: float) -> list[Word]:

@@ -348,3 +348,11 @@ def test_phone_call_sanity():
     assert (is_speech & covered).sum() / is_speech.sum() >= 0.95  # measured 0.98
     assert got[0].start < speech[0][0] + 0.2  # the first "Hello?" (0.5 s) is kept
     assert not covered[grid < 5].any()  # the silent lead-in is not a transmission
+
+
+def test_write_wav_round_trips_float_and_int16_samples(tmp_path):
+    x = np.sin(np.linspace(0, 200, 16000)).astype(np.float32) * 0.5
+    back = audio.load_audio(audio.write_wav(tmp_path / "f.wav", x))
+    assert len(back) == len(x) and np.abs(back - x).max() < 1e-3
+    pcm = (x * 32767).astype(np.int16)
+    assert audio.write_wav(tmp_path / "i.wav", pcm).read_bytes() == (tmp_path / "f.wav").read_bytes()
