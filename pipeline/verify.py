@@ -359,7 +359,7 @@ def _held_share(check: QuoteCheck) -> float:
 
 def _widen_listen_span(check: QuoteCheck) -> None:
     """The whole located stretch to replay, where the line itself is in doubt."""
-    check.listen_start_s = round(check.start_s - 0.5, 3)
+    check.listen_start_s = round(max(check.start_s - 0.5, 0.0), 3)
     check.listen_end_s = round(check.end_s + 0.5, 3)
 
 
@@ -508,7 +508,7 @@ def _add_listen_span(check: QuoteCheck, located: list[JudgedPart]) -> None:
     spans = [(p.judgement.listen_start, p.judgement.listen_end) for p in located
              if p.judgement.listen_end > p.judgement.listen_start]
     if spans:
-        check.listen_start_s = round(min(s for s, _ in spans), 3)
+        check.listen_start_s = round(max(min(s for s, _ in spans), 0.0), 3)  # not before the file
         check.listen_end_s = round(max(e for _, e in spans), 3)
 
 

@@ -418,3 +418,19 @@ def test_a_judging_model_that_cannot_load_is_a_library_error(monkeypatch):
     monkeypatch.setattr(Scorer, "load", staticmethod(load))
     with pytest.raises(DispatchError, match="typo"):
         verify.load_scorers(verify.VerifyOptions(judge_model="typo"))
+
+
+def test_the_span_to_replay_never_starts_before_the_recording(monkeypatch):
+    judge = fake_adjudicate("unverifiable")
+
+    def early(*args, **kwargs):
+        j = judge(*args, **kwargs)
+        j.listen_start = -0.5  # padding before a line that opens the recording
+        return j
+
+    monkeypatch.setattr(verify, "adjudicate", early)
+    monkeypatch.setattr(lines, "compare_versions", lambda texts, window, scorer: [0.0] * len(texts))
+    samples = np.zeros(16000 * 60, dtype=np.float32)
+    q = Quote("q1", "a.txt", "Younger male Hispanic, wearing all black")
+    [c] = verify.verify_quotes([q], [transcript()], lambda rec: samples, [object()])
+    assert c.verdict == "unverifiable" and c.listen_start_s == 0.0 < c.listen_end_s
