@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from pipeline import export  # noqa: E402
 from pipeline.records import Segment, Transcript, Transmission, Word  # noqa: E402
 from pipeline.review import export_report  # noqa: E402
 from pipeline.review.app import start  # noqa: E402
@@ -42,13 +43,9 @@ from pipeline.workspace import Workspace, file_sha256, transcript_key  # noqa: E
 RATE = 8000
 """Sample rate of the generated recordings (decoded to 16 kHz by the app, as any file)."""
 
-QUOTE_COLUMNS = [
-    "quote_id", "source", "quote_text", "attributed_to", "verdict", "confidence", "recording",
-    "start_s", "end_s", "speaker", "heard_text", "differences", "omitted_text", "context_before",
-    "context_after", "line_id", "attribution_ok", "splice_gap_s", "listen_start_s",
-    "listen_end_s", "review_rank", "reasons",
-]
-WORD_COLUMNS = ["quote_id", "word_index", "word", "status", "start_s", "end_s", "probability", "heard"]
+QUOTE_COLUMNS = export.CHECK_COLUMNS
+"""``quotes.csv``'s columns as verify writes them."""
+WORD_COLUMNS = export.QUOTE_WORD_COLUMNS
 WORDS = "units in the district ten four copy that responding on scene clear everybody out blocked".split()
 VERDICTS = ["unverifiable"] * 6 + ["misquote", "not_found", "verbatim", "minor"]
 

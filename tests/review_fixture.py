@@ -11,21 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import audio
+from pipeline import audio, export
 from pipeline.audio import SAMPLE_RATE
 from pipeline.records import Segment, Transcript, Transmission, Word
 from pipeline.workspace import Workspace, file_sha256, transcript_key
 
-QUOTE_COLUMNS = [
-    "quote_id", "source", "quote_text", "attributed_to", "verdict", "confidence", "recording",
-    "start_s", "end_s", "speaker", "heard_text", "differences", "omitted_text", "context_before",
-    "context_after", "line_id", "attribution_ok", "splice_gap_s", "listen_start_s",
-    "listen_end_s", "review_rank", "reasons",
-]
+QUOTE_COLUMNS = export.CHECK_COLUMNS
 """``quotes.csv``'s columns as verify writes them."""
 
-QUOTE_WORD_COLUMNS = ["quote_id", "word_index", "word", "status", "start_s", "end_s", "probability", "heard"]
-"""``quote_words.csv``'s columns."""
+QUOTE_WORD_COLUMNS = export.QUOTE_WORD_COLUMNS
 
 BURSTS = [(2.0, 6.0), (8.0, 12.0), (15.0, 19.0), (22.0, 27.0)]
 """Transmissions of ``calls/channel-1.wav``, seconds."""
