@@ -223,9 +223,14 @@ class DaskExecutor:
             logging.getLogger("distributed").setLevel(logging.ERROR)
         workers = self.spec.local_workers
         if workers is not None:
-            self._cluster = LocalCluster(n_workers=workers, threads_per_worker=local_threads,
-                                         processes=True, silence_logs=logging.ERROR,
-                                         dashboard_address=":0")
+            import dask
+
+            # forked, as the process pool's workers are: they inherit the modules this
+            # process has imported instead of importing them again (seconds per worker)
+            with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
+                self._cluster = LocalCluster(n_workers=workers, threads_per_worker=local_threads,
+                                             processes=True, silence_logs=logging.ERROR,
+                                             dashboard_address=":0")
             return Client(self._cluster, set_as_default=False)
         try:
             return Client(self.spec.address, timeout=self.spec.connect_timeout, set_as_default=False)
