@@ -73,7 +73,7 @@ def segments_frame(transcripts: Iterable[Transcript]):
             "speaker": s.speaker,
             "text": s.text,
             "avg_logprob": round(s.avg_logprob, 4),
-            "no_speech_prob": round(s.no_speech_prob, 4),
+            "no_speech_prob": None if s.no_speech_prob is None else round(s.no_speech_prob, 4),
             "compression_ratio": round(s.compression_ratio, 3),
             "transmission_id": s.transmission_id,
             "warnings": "; ".join(t.warnings),

@@ -152,7 +152,7 @@ def transcript_dict(transcript: Transcript) -> dict:
                 "wall_start": when(s.start), "wall_end": when(s.end),
                 "speaker": s.speaker, "text": " ".join(s.text.split()),
                 "transmission_id": s.transmission_id, "avg_logprob": round(s.avg_logprob, 4),
-                "no_speech_prob": round(s.no_speech_prob, 4),
+                "no_speech_prob": None if s.no_speech_prob is None else round(s.no_speech_prob, 4),
                 "compression_ratio": round(s.compression_ratio, 3),
                 "words": [{"word": w.word.strip(), "start": round(w.start, 3), "end": round(w.end, 3),
                            "probability": round(w.probability, 4), "speaker": s.speaker}

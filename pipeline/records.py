@@ -182,9 +182,13 @@ class Segment:
     words: list[Word] = field(default_factory=list)
     """The segment's words, in order."""
     avg_logprob: float = 0.0
-    """Mean token log-probability the recogniser gave the text."""
-    no_speech_prob: float = 0.0
-    """The recogniser's probability that the window held no speech."""
+    """Mean log-probability the recogniser gave the segment's own text: its words' mean
+    (``transcribe.words_logprob``) wherever it has words, so two lines decoded in one packed
+    window get figures of their own; Whisper's figure for the decoding pass otherwise."""
+    no_speech_prob: float | None = 0.0
+    """The recogniser's probability that the decoding window held no speech: one figure per
+    window, so it is given only for a segment decoded in a window of its own, and None (blank
+    in the tables) for a segment of a packed window, which shares the window with others."""
     compression_ratio: float = 0.0
     """gzip compression ratio of the text (high means repetition loops)."""
     transmission_id: int = -1

@@ -12,7 +12,8 @@ two packed transmissions is split at the transmission boundary, so every
 gives no words (Whisper stops early after a change of voice or channel, or a guard
 drops the segment holding it) is packed again with the others missed, and what is
 still missed is decoded alone (``decode_windows``). Each piece's ``avg_logprob``
-is its own words' (``words_logprob``), not the window's.
+is its own words' (``words_logprob``), not the window's; its ``no_speech_prob`` is
+the window's only where the window held it alone (None for a packed window's pieces).
 
 Many short recordings (a trunk-recorder day: thousands of 2-15 s calls) go through
 ``transcribe_many``: consecutive calls of one talkgroup are laid end to end and
@@ -233,7 +234,13 @@ def _transcribe_windows(engine: Engine, samples: np.ndarray, windows: list[packi
 
 
 def _unpack(seg: Segment, window: packing.Window) -> list[Segment]:
-    """Map a window-relative segment to absolute times, one segment per transmission."""
+    """Map a window-relative segment to absolute times, one segment per transmission.
+
+    Whisper's ``no_speech_prob`` is the window's, and only a window of one transmission
+    makes it a segment's; pieces of a packed window get None.
+    """
+    if len(window.placements) > 1:
+        seg = replace(seg, no_speech_prob=None)
     by_transmission: dict[int, list[Word]] = {}
     for w in seg.words:
         tid, start, end = window.span_to_absolute(w.start, w.end)

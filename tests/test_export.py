@@ -41,6 +41,20 @@ def test_segments_and_words_csv_columns_and_escaping(tmp_path):
     assert word_rows[0]["speaker"] == "Dispatcher"
 
 
+def test_a_packed_windows_no_speech_probability_is_blank_and_a_lone_windows_kept(tmp_path):
+    t = make_transcript()
+    t.segments[0].no_speech_prob = None
+    t.segments[0].avg_logprob = -0.1234
+    export.write_table(export.segments_frame([t]), tmp_path / "segments.csv")
+    rows = list(csv.DictReader(open(tmp_path / "segments.csv", encoding="utf-8")))
+    assert rows[0]["no_speech_prob"] == ""
+    assert rows[0]["avg_logprob"] == "-0.1234"
+    t.segments[0].no_speech_prob = 0.25
+    export.write_table(export.segments_frame([t]), tmp_path / "segments.csv")
+    rows = list(csv.DictReader(open(tmp_path / "segments.csv", encoding="utf-8")))
+    assert rows[0]["no_speech_prob"] == "0.25"
+
+
 def test_json_keeps_raw_text(tmp_path):
     t = make_transcript()
     t.segments[0].text = "=not a formula in json"

@@ -20,6 +20,7 @@ from pipeline.transcribe import (
     Recording,
     TranscribeOptions,
     decode_windows,
+    plan_windows,
     transcribe_many,
     transcribe_samples,
     words_logprob,
@@ -312,6 +313,35 @@ def test_each_segment_of_a_packed_window_is_scored_by_its_own_words():
     assert by_id[0].avg_logprob == pytest.approx((np.log(0.9) + np.log(0.8)) / 2)
     assert by_id[1].avg_logprob == pytest.approx(np.log(0.2))
     assert words_logprob([]) is None
+
+
+def test_no_speech_probability_is_given_only_for_a_window_of_one_transmission():
+    samples = np.zeros(50 * audio.SAMPLE_RATE, np.float32)
+    windows = packing.pack_windows([Transmission(0.0, 2.0), Transmission(4.0, 6.0),
+                                    Transmission(40.0, 42.0)], max_window_s=5.0)
+    assert [len(w.placements) for w in windows] == [2, 1]
+    engine = FakeEngine(words=tuple(f"word{i}" for i in range(20)))
+    segments = decode_windows(samples, windows, engine, DecodeOptions())
+    by_id = {s.transmission_id: s.no_speech_prob for s in segments}
+    assert by_id == {0: None, 1: None, 2: pytest.approx(0.01)}
+
+
+@pytest.mark.slow
+def test_lines_of_one_packed_window_are_scored_apart(packed):
+    """On real audio, the lines Whisper decodes in one packed window each get their own
+    words' log-probability, and no window-wide no-speech probability."""
+    transmissions, segments = packed
+    compared = 0
+    for window in plan_windows(transmissions, TranscribeOptions()):
+        held = {p.index for p in window.placements}
+        lines = [s for s in segments if s.transmission_id in held and s.no_speech_prob is None]
+        if len(window.placements) > 1 and len(lines) >= 2:
+            assert len({s.avg_logprob for s in lines}) > 1, [s.text for s in lines]
+            compared += 1
+    assert compared >= 3
+    for seg in segments:
+        if seg.words:
+            assert seg.avg_logprob == pytest.approx(words_logprob(seg.words))
 
 
 @pytest.mark.slow
