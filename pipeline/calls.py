@@ -585,8 +585,19 @@ def parse_duration(text: str) -> float:
 
 def scope_quotes(quotes: list, options: CallOptions | None) -> list:
     """Quotes restricted to the talkgroup and time of ``options``, where a quote names
-    none of its own (a quotes table may restrict each row). Changed in place; returned."""
-    if options is None or not (options.talkgroup or options.near is not None):
+    none of its own (a quotes table may restrict each row: a row's own talkgroup or time
+    replaces the run's whole restriction). A quote's own time written without a zone is
+    read in ``options.tz``. Changed in place; returned.
+
+    Raises:
+        CallError: ``options.tz`` is not a time zone.
+    """
+    options = options or CallOptions()
+    tz = zone(options.tz)
+    for q in quotes:
+        if q.near is not None and q.near.tzinfo is None:
+            q.near = q.near.replace(tzinfo=tz)
+    if not (options.talkgroup or options.near is not None):
         return quotes
     for q in quotes:
         if not q.talkgroup and q.near is None:

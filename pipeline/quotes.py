@@ -34,6 +34,7 @@ from pipeline.articles import (
     decode_text,
     read_article_meta,
 )
+from pipeline.calls import CallError, parse_duration, parse_time
 from pipeline.extract import TOO_SHORT_WORDS, extract_quotes, split_parts, word_count
 from pipeline.records import Quote
 
@@ -53,6 +54,11 @@ TRANSCRIPT_COLUMNS = ("segment_id", "word_id", "word_index")
 """Columns of the transcript and word tables; a table holding one is not a quotes table."""
 PART_SEPARATOR = " | "
 """How ``parts`` are joined in a quotes table."""
+SCOPE_COLUMNS = ("talkgroup", "time", "within")
+"""Optional columns restricting where a row's quote is searched, as ``--talkgroup``,
+``--near`` and ``--within`` do for a whole run: the talkgroup (number or tag), a wall-clock
+time (ISO 8601; read in ``--tz`` without an offset) and how far around it (``90s``, ``30m``).
+In a table of checked quotes ``talkgroup`` says where a quote was found and is not read."""
 
 
 class QuoteTableError(QuotesError):
@@ -100,16 +106,41 @@ def _row_to_quote(row: dict, n: int, table: Path, name: str, text_column: str,
     text = _cell(row, text_column)
     parts = split_parts(text)
     start = _cell(row, "start_char")
+    quote_id = _cell(row, "quote_id") or f"{name}:{n}"
+    talkgroup, near, within_s = ("", None, None) if checked else _row_scope(row, n, table, quote_id)
     return ArticleQuote(
-        quote_id=_cell(row, "quote_id") or f"{name}:{n}",
+        quote_id=quote_id,
         source=_cell(row, "source") or str(table),
         text=text, parts=parts,
         start_char=int(float(start)) if start.lstrip("-").replace(".", "").isdigit() else -1,
         attributed_to=_cell(row, "attributed_to"),
         recording="" if checked else _cell(row, "recording"),
         too_short=word_count(parts) <= TOO_SHORT_WORDS,
+        talkgroup=talkgroup, near=near, within_s=within_s,
         article_author=_cell(row, "article_author"),
         article_date=_cell(row, "article_date"))
+
+
+def _row_scope(row: dict, n: int, table: Path, quote_id: str):
+    """A row's :data:`SCOPE_COLUMNS` as (talkgroup, time, seconds around it); a time without
+    an offset stays naive, to be read in the run's zone (``calls.scope_quotes``).
+
+    Raises:
+        QuoteTableError: A time or duration that cannot be read, or a ``within`` without a
+            ``time``; the message names the row.
+    """
+    talkgroup, time, within = (_cell(row, c) for c in SCOPE_COLUMNS)
+    where = f"{table} row {n} (quote_id {quote_id})"
+    near = parse_time(time, None)
+    if time and near is None:
+        raise QuoteTableError(f"{where}: time {time!r} is not a time (try '2025-10-04 21:40')")
+    if within and near is None:
+        raise QuoteTableError(f"{where}: within {within!r} is a distance from a time: give its time too")
+    try:
+        within_s = parse_duration(within) if within else None
+    except CallError as e:
+        raise QuoteTableError(f"{where}: within {e}") from e
+    return talkgroup, near, within_s
 
 
 def _table_rows(path: Path, encoding: str | None) -> tuple[list[str], list[dict]] | None:
@@ -140,7 +171,8 @@ def read_quote_table(path: str | Path, name: str | None = None,
     """Read a quotes table (CSV or JSON) such as ``dispatch quotes`` or ``dispatch verify`` writes.
 
     Columns ``quote_id, source, text`` (or ``quote_text``) and optionally
-    ``attributed_to, recording, start_char, article_author, article_date``; the given
+    ``attributed_to, recording, start_char, article_author, article_date`` and the
+    :data:`SCOPE_COLUMNS` ``talkgroup, time, within``; the given
     ``quote_id``s are kept (missing ones become ``"<name>:<row>"``). Parts and
     ``too_short`` are worked out again from the text, so an edited text is split afresh.
     In a table of checked quotes (one with a ``verdict`` column) the verdicts are not read
@@ -159,8 +191,9 @@ def read_quote_table(path: str | Path, name: str | None = None,
 
     Raises:
         QuoteTableError: the file is not valid JSON, is not a quotes table (no text
-            column, or a transcript or word table), or gives one ``quote_id`` to several
-            rows (the message names them).
+            column, or a transcript or word table), gives one ``quote_id`` to several
+            rows (the message names them), or a row's time or within cannot be read (the
+            message names the row).
         QuotesError: the file cannot be decoded.
     """
     path = Path(path)

@@ -454,3 +454,38 @@ def test_verify_says_what_is_wrong_with_a_scope(args, says, tmp_path):
     result = CliRunner().invoke(cli, ["verify", "--quotes", str(tmp_path), str(tmp_path),
                                       "--out", str(tmp_path / "out"), *args])
     assert result.exit_code != 0 and says in result.output
+
+
+def test_a_quotes_tables_rows_each_search_their_own_talkgroup_and_time(tmp_path):
+    from pipeline.locate import WordIndex
+    from pipeline.quotes import read_quote_table
+
+    line = "ten four eight thirty three"
+    index = WordIndex([_said("a.wav", line, _on("3105", 0)), _said("b.wav", line, _on("3109", 0)),
+                       _said("c.wav", line, _on("3105", 90))])
+    table = tmp_path / "quotes.csv"
+    table.write_text("quote_id,source,text,talkgroup,time,within\n"
+                     f"q:1,story.md,{line},3109,,\n"
+                     f"q:2,story.md,{line},3105,2025-10-04 23:10,10m\n"   # Chicago time, c.wav
+                     f"q:3,story.md,{line},,,\n", encoding="utf-8")
+    run = C.CallOptions(tz="America/Chicago", talkgroup="3105",
+                        near=datetime(2025, 10, 4, 21, 40, tzinfo=C.zone("America/Chicago")),
+                        within_s=300)
+    quotes = C.scope_quotes(read_quote_table(table), run)
+    assert [{r.recording for r in index.locate(q)[0]} for q in quotes] == [
+        {"b.wav"}, {"c.wav"}, {"a.wav"}]  # the row's own, the row's own, the run's
+
+
+def test_verify_names_the_row_of_a_quotes_table_whose_time_cannot_be_read(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    table = tmp_path / "quotes.csv"
+    table.write_text('quote_id,source,text,talkgroup,time\n'
+                     'n:1,story.md,"Ten four, show me en route.",3105,last night\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["verify", "--quotes", str(table), str(tmp_path),
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"Error: {table} row 1 (quote_id n:1): time 'last night' is "
+                                     "not a time (try '2025-10-04 21:40')")

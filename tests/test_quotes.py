@@ -246,3 +246,48 @@ def test_docstring_examples():
 
     result = doctest.testmod(quotes)
     assert result.attempted and not result.failed
+
+
+# --- a row's own talkgroup and time ------------------------------------------------------
+
+
+SCOPED_TABLE = """quote_id,source,text,talkgroup,time,within
+n:1,story.md,"Ten four, eight thirty-three, show me en route.",3105,2025-10-04 21:40,10m
+n:2,story.md,"Eight twelve, copy the description.",PD Zone 8,2025-10-05T02:41:00+00:00,
+n:3,story.md,"Any units to back eight twelve?",,,
+"""
+
+
+def test_a_rows_talkgroup_time_and_within_are_read(tmp_path):
+    from datetime import datetime, timezone
+
+    path = tmp_path / "quotes.csv"
+    path.write_text(SCOPED_TABLE, encoding="utf-8")
+    scoped = [(q.talkgroup, q.near, q.within_s) for q in read_quote_table(path)]
+    assert scoped == [
+        ("3105", datetime(2025, 10, 4, 21, 40), 600.0),  # no offset: read in --tz later
+        ("PD Zone 8", datetime(2025, 10, 5, 2, 41, tzinfo=timezone.utc), None),
+        ("", None, None)]
+
+
+@pytest.mark.parametrize("time, within, says", [
+    ("about 21:40", "", "row 2 (quote_id n:2): time 'about 21:40' is not a time"),
+    ("2025-10-04 21:40", "soon", "row 2 (quote_id n:2): within 'soon' is not a duration"),
+    ("", "30m", "row 2 (quote_id n:2): within '30m' is a distance from a time"),
+])
+def test_a_row_with_a_bad_time_or_within_is_refused_naming_the_row(tmp_path, time, within, says):
+    path = tmp_path / "quotes.csv"
+    path.write_text("quote_id,source,text,talkgroup,time,within\n"
+                    "n:1,story.md,\"Shots fired, shots fired.\",3105,,\n"
+                    f"n:2,story.md,\"Ten four, en route.\",3105,{time},{within}\n", encoding="utf-8")
+    with pytest.raises(QuoteTableError) as e:
+        read_quote_table(path)
+    assert says in str(e.value) and "\n" not in str(e.value)
+
+
+def test_the_talkgroup_of_a_checked_quote_says_where_it_was_found_not_where_to_look(tmp_path):
+    path = tmp_path / "quotes.csv"
+    path.write_text("quote_id,source,quote_text,verdict,recording,talkgroup\n"
+                    "n:1,story.md,\"Eight twelve, copy.\",verbatim,a.wav,3105\n", encoding="utf-8")
+    (quote,) = read_quote_table(path)
+    assert (quote.talkgroup, quote.near, quote.recording) == ("", None, "")
