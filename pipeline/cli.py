@@ -161,13 +161,14 @@ def _write_extras(transcripts, out_dir: str, output_formats: Sequence[str], tabl
             click.echo(f"wrote {len(written)} files in {', '.join(folders)}")
 
 
-def _options(model, engine, beam_size, prompt, vocab, no_pack):
+def _options(model, engine, beam_size, prompt, vocab, no_pack, pack_calls=False):
     from pipeline.engines import DecodeOptions
     from pipeline.transcribe import TranscribeOptions
 
     prompt = _prompt(prompt, vocab)
     decode = DecodeOptions(beam_size=beam_size, initial_prompt=prompt)
-    return TranscribeOptions(model=model, engine=engine, decode=decode, pack=not no_pack)
+    return TranscribeOptions(model=model, engine=engine, decode=decode, pack=not no_pack,
+                             pack_calls=pack_calls)
 
 
 def _prompt(prompt: str | None, vocab: str | None) -> str | None:
@@ -272,10 +273,14 @@ def _print_summary(summary) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @transcribe_options
+@click.option("--pack-calls/--no-pack-calls", default=False, show_default=True,
+              help="Pack the transmissions of consecutive short calls of one talkgroup into "
+                   "shared 30 s windows (faster on a folder of calls; a call's words then "
+                   "depend on the calls beside it).")
 @call_options
 def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no_pack, out_dir,
                no_speakers, num_speakers, speaker_names, quiet, cluster, ship_audio, output_formats,
-               excel, calls=None):
+               excel, pack_calls, calls=None):
     """Transcribe recordings (files or folders) into segments.csv and words.csv.
 
     Finished recordings are kept in a workspace in the output folder: a re-run
@@ -290,7 +295,7 @@ def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no
     """
     from pipeline.batch import transcribe_paths
 
-    options = _options(model, engine, beam_size, prompt, vocab, no_pack)
+    options = _options(model, engine, beam_size, prompt, vocab, no_pack, pack_calls)
     speakers = _speaker_settings(no_speakers, num_speakers, speaker_names)
     with writing(out_dir):
         summary = transcribe_paths(paths, options, out_dir, calls=calls, jobs=jobs, threads=threads,

@@ -489,3 +489,25 @@ def test_verify_names_the_row_of_a_quotes_table_whose_time_cannot_be_read(tmp_pa
     assert result.exit_code == 1
     assert result.output.strip() == (f"Error: {table} row 1 (quote_id n:1): time 'last night' is "
                                      "not a time (try '2025-10-04 21:40')")
+
+
+@pytest.mark.parametrize("flag, packed", [([], False), (["--no-pack-calls"], False),
+                                          (["--pack-calls"], True)])
+def test_transcribe_packs_calls_of_one_talkgroup_into_shared_windows_when_asked(
+        tmp_path, monkeypatch, flag, packed):
+    from click.testing import CliRunner
+
+    import pipeline.engines
+    from pipeline.cli import cli
+
+    for n in range(3):
+        capture_call(tmp_path / "capture", n, trunk_call(start_ms=START_MS + n * 8000),
+                     start_ms=START_MS + n * 8000, bursts=((0.5, 1.5 + 0.2 * n), (3.0, 4.2)))
+    engine = FakeEngine()
+    monkeypatch.setattr(pipeline.engines, "load_engine", lambda *a, **k: engine)
+    result = CliRunner().invoke(cli, ["transcribe", str(tmp_path / "capture"), "--out", str(tmp_path / "out"),
+                                      "--no-speakers", "-q", *flag])
+    assert result.exit_code == 0, result.output
+    assert "3 recordings (3 transcribed" in result.output
+    # three calls of two short transmissions each: a window per call, or fewer shared ones
+    assert engine.calls < 3 if packed else engine.calls == 3
