@@ -16,10 +16,12 @@ first of these that holds it wins:
 
 A unit tags file (trunk-recorder's ``unitTagsFile``: ``unit ID,tag`` lines, or
 ``/regex/,tag`` lines whose tag may use the groups as ``$1``) names units the call does
-not. Epoch times are UTC, shown in the zone asked for; times written without a zone
+not; a talkgroups file (its ``talkgroupsFile``) names talkgroups the call does not.
+Epoch times are UTC, shown in the zone asked for; times written without a zone
 (SDRTrunk, rdio-scanner and Broadcastify file names, a sidecar's naive ``started_at``)
 are read in that zone. What is wrong with the metadata never stops a recording from
-being transcribed: it becomes a note on the call, logged as a warning.
+being transcribed: it becomes a note on the call, logged as a warning (a talkgroups
+file that cannot be read is the exception: it stops the run before anything is done).
 
 This module reads files only; it decodes no audio and loads no model.
 """
@@ -64,6 +66,9 @@ class CallOptions:
 
     unit_tags: str | Path | None = None
     """A trunk-recorder unit tags file naming unit IDs (``--unit-tags``)."""
+    talkgroups: str | Path | None = None
+    """A trunk-recorder talkgroups file naming talkgroups where a call does not
+    (``--talkgroups``)."""
     tz: str | None = None
     """IANA zone that times are shown in, and that times written without a zone are read
     in (``--tz``); None: UTC."""
@@ -142,6 +147,57 @@ def read_unit_tags(path: str | Path) -> UnitTags:
     return tags
 
 
+@dataclass
+class TalkgroupName:
+    """What a talkgroups file says of one talkgroup."""
+
+    tag: str = ""
+    """Its short name (the file's ``Alpha Tag``: ``PD Zone 8``)."""
+    description: str = ""
+    """Its longer description (``Description``)."""
+    group: str = ""
+    """The group it belongs to (``Category``, ``Group`` in older files: ``Police``)."""
+
+
+TALKGROUP_COLUMNS = {"tag": ("alpha tag", "alphatag"), "description": ("description",),
+                     "group": ("category", "group")}
+"""Columns of a trunk-recorder talkgroups file read, beside ``Decimal`` (the talkgroup
+number): its header names ``Decimal, Hex, Alpha Tag, Mode, Description, Tag, Category``
+(and ``Priority``), in any order; ``Tag`` there is the kind of service
+(``Law Dispatch``), not a name."""
+
+
+def read_talkgroups(path: str | Path) -> dict[str, TalkgroupName]:
+    """Read a trunk-recorder talkgroups file (``talkgroupsFile``): a CSV whose header names
+    its columns (:data:`TALKGROUP_COLUMNS`), one talkgroup a row.
+
+    Raises:
+        CallError: The file cannot be read, has no header with a ``Decimal`` column, or a
+            row whose ``Decimal`` is not a number (the message names the line).
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise CallError(f"talkgroups file {path}: {getattr(e, 'strerror', None) or e}") from e
+    rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
+    header = [c.strip().lower() for c in rows[0]] if rows else []
+    if "decimal" not in header:
+        raise CallError(f"talkgroups file {path} is not trunk-recorder's: its first line must "
+                        "name the columns (Decimal,Hex,Alpha Tag,Mode,Description,Tag,Category)")
+    at = {name: next((header.index(c) for c in names if c in header), None)
+          for name, names in TALKGROUP_COLUMNS.items()}
+    named: dict[str, TalkgroupName] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        cells = [c.strip() for c in row]
+        number = cells[header.index("decimal")] if len(cells) > header.index("decimal") else ""
+        if not number.isdigit():
+            raise CallError(f"talkgroups file {path}, line {line}: Decimal {number!r} is not a "
+                            "talkgroup number")
+        named[str(int(number))] = TalkgroupName(**{
+            name: cells[i] if i is not None and i < len(cells) else "" for name, i in at.items()})
+    return named
+
+
 class CallReader:
     """Reads the call metadata of recordings, with one batch's options and tags."""
 
@@ -152,10 +208,12 @@ class CallReader:
         shown by ID); an unknown zone raises.
 
         Raises:
-            CallError: ``options.tz`` is not a time zone.
+            CallError: ``options.tz`` is not a time zone, or the talkgroups file cannot be
+                read (:func:`read_talkgroups`).
         """
         self.options = options or CallOptions()
         self.zone = zone(self.options.tz)
+        self.talkgroups = read_talkgroups(self.options.talkgroups) if self.options.talkgroups else {}
         self.tags = UnitTags()
         self.notes: list[str] = []
         if self.options.unit_tags:
@@ -194,6 +252,7 @@ class CallReader:
         call.recording = recording
         call.started_at = call.started_at.astimezone(self.zone) if call.started_at else None
         self._tag_units(call)
+        self._name_talkgroup(call)
         call.notes = notes + call.notes
         for note in call.notes:
             log.warning("%s: %s", recording, note)
@@ -206,6 +265,15 @@ class CallReader:
         found.sort(key=lambda c: (c.started_at is None,
                                   c.started_at.timestamp() if c.started_at else 0, c.recording))
         return {c.recording: c for c in found}
+
+    def _name_talkgroup(self, call: CallInfo) -> None:
+        """The talkgroups file's tag, description and group, where the call lacks them."""
+        named = self.talkgroups.get(call.talkgroup.lstrip("0") or call.talkgroup)
+        if named is None:
+            return
+        call.talkgroup_tag = call.talkgroup_tag or named.tag
+        call.talkgroup_description = call.talkgroup_description or named.description
+        call.talkgroup_group = call.talkgroup_group or named.group
 
     def _tag_units(self, call: CallInfo) -> None:
         for key in call.units:

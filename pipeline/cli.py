@@ -181,18 +181,26 @@ def _prompt(prompt: str | None, vocab: str | None) -> str | None:
 
 
 def call_options(f):
-    """``--unit-tags`` and ``--tz``, passed on as one ``CallOptions`` named ``calls``."""
+    """``--unit-tags``, ``--talkgroups`` and ``--tz``, passed on as one ``CallOptions`` named
+    ``calls``."""
 
     @click.option("--unit-tags", type=click.Path(dir_okay=False), default=None,
                   help="trunk-recorder unit tags file ('unit ID,tag' lines) naming radio units.")
+    @click.option("--talkgroups", type=click.Path(dir_okay=False), default=None,
+                  help="trunk-recorder talkgroups file (Decimal,Hex,Alpha Tag,Mode,Description,"
+                       "Tag,Category) naming talkgroups where a call's JSON does not.")
     @click.option("--tz", default=None, metavar="ZONE",
                   help="Zone for wall-clock times (America/Chicago); also the zone of times "
                        "written without one. Default: UTC.")
     @functools.wraps(f)
-    def with_calls(*args, unit_tags, tz, **kwargs):
-        from pipeline.calls import CallOptions
+    def with_calls(*args, unit_tags, talkgroups, tz, **kwargs):
+        from pipeline.calls import CallOptions, read_talkgroups
 
-        return f(*args, calls=CallOptions(unit_tags=unit_tags, tz=tz), **kwargs)
+        if talkgroups:
+            with library_errors():
+                read_talkgroups(talkgroups)  # a file that cannot be read stops the run at once
+        return f(*args, calls=CallOptions(unit_tags=unit_tags, talkgroups=talkgroups, tz=tz),
+                 **kwargs)
 
     return with_calls
 

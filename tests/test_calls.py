@@ -511,3 +511,54 @@ def test_transcribe_packs_calls_of_one_talkgroup_into_shared_windows_when_asked(
     assert "3 recordings (3 transcribed" in result.output
     # three calls of two short transmissions each: a window per call, or fewer shared ones
     assert engine.calls < 3 if packed else engine.calls == 3
+
+
+# --- trunk-recorder's talkgroups file ---------------------------------------------------------
+
+TALKGROUPS_CSV = """Decimal,Hex,Alpha Tag,Mode,Description,Tag,Category,Priority
+3105,c21,PD Zone 8,D,"Police dispatch, zone 8",Law Dispatch,Police,1
+3109,c25,PD Zone 8 Tac,E,Police tactical (encrypted),Law Tac,Police,3
+4301,10cd,FD Main,D,Fire dispatch,Fire Dispatch,Fire,1
+"""
+
+
+def test_a_talkgroups_file_names_the_talkgroups_calls_leave_unnamed(tmp_path):
+    (tmp_path / "talkgroups.csv").write_text(TALKGROUPS_CSV)
+    bare = trunk_call(talkgroup=4301)
+    for key in ("talkgroup_tag", "talkgroup_description", "talkgroup_group"):
+        del bare[key]
+    calls = [capture_call(tmp_path / "a", 1, bare, talkgroup=4301),          # JSON without names
+             capture_call(tmp_path / "b", 2, None, talkgroup=3105),          # no JSON at all
+             capture_call(tmp_path / "c", 3, trunk_call(talkgroup_tag="Zone 8 (JSON)"))]
+    reader = C.CallReader(C.CallOptions(talkgroups=tmp_path / "talkgroups.csv"))
+    named = [reader.read(str(p)) for p in calls]
+    assert [(c.talkgroup, c.talkgroup_tag, c.talkgroup_description, c.talkgroup_group)
+            for c in named] == [
+        ("4301", "FD Main", "Fire dispatch", "Fire"),
+        ("3105", "PD Zone 8", "Police dispatch, zone 8", "Police"),
+        ("3105", "Zone 8 (JSON)", "Police dispatch, zone 8", "Police")]  # the call's own tag wins
+    assert C.in_scope(named[0], "fd main")
+
+
+@pytest.mark.parametrize("content, says", [
+    (None, "talkgroups file {path}: No such file or directory"),
+    ("3105,c21,PD Zone 8,D,Police dispatch,Law Dispatch,Police\n",
+     "talkgroups file {path} is not trunk-recorder's: its first line must name the columns"),
+    ("Decimal,Hex,Alpha Tag,Mode,Description,Tag,Category\n3105,c21,PD Zone 8,D,x,y,Police\n"
+     "PD,c25,PD Tac,E,x,y,Police\n",
+     "talkgroups file {path}, line 3: Decimal 'PD' is not a talkgroup number"),
+])
+def test_a_talkgroups_file_that_cannot_be_read_is_a_one_line_error(tmp_path, content, says):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    path = tmp_path / "talkgroups.csv"
+    if content is not None:
+        path.write_text(content)
+    for command in (["transcribe", str(tmp_path)], ["verify", "--quotes", str(tmp_path), str(tmp_path)]):
+        result = CliRunner().invoke(cli, [*command, "--talkgroups", str(path),
+                                          "--out", str(tmp_path / "out")])
+        assert result.exit_code == 1
+        assert result.output.startswith("Error: " + says.format(path=path))
+        assert result.output.count("\n") == 1
