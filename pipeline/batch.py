@@ -36,6 +36,8 @@ from pipeline.executors import (
     decode_shipped,
 )
 from pipeline.files import atomic_path, output_errors
+from pipeline.progress import bar as progress_bar
+from pipeline.progress import listening, stage
 from pipeline.records import CallInfo, Failure, Speaker, Transcript
 from pipeline.speakers import SpeakerOptions, SpeakerSettings, Voices, embed_voices, store_voices
 from pipeline.transcribe import Recording, TranscribeOptions, transcribe_many
@@ -302,6 +304,7 @@ def transcribe_paths(
                                 progress=progress, speakers=speakers.options if speakers else None,
                                 samples_for=samples_for, cluster=cluster)
             if speakers is not None and summary.transcripts:
+                stage("labelling speakers", progress)
                 labels = label_speakers(summary.transcripts, workspace, speakers,
                                         samples_for=samples_for)
                 summary.speakers = labels.speakers
@@ -330,14 +333,18 @@ def _run(todo: list[Job], options, jobs: int, threads: int, progress: bool, engi
     Raises:
         pipeline.errors.DispatchError: A worker cannot load the model, or the cluster is lost.
     """
-    from tqdm import tqdm
-
     from pipeline.errors import DispatchError
 
     if not todo:
         return
+    if engine is None:
+        stage(f"loading the {options.model} model ({options.engine})", progress)
     executor = _executor(todo, options, jobs, threads, engine, speakers, samples_for, cluster)
-    bar = tqdm(total=len(todo), unit="rec", desc="transcribing", disable=not progress)
+    if len(todo) == 1 and isinstance(executor, InProcessExecutor):
+        yield from _run_one(todo[0], executor, progress)
+        return
+    stage(f"decoding and transcribing {len(todo)} recordings", progress)
+    bar = progress_bar(progress, total=len(todo), unit="rec", desc="transcribing")
     if executor.dashboard:
         log.info("Dask dashboard: %s", executor.dashboard)
         if progress:
@@ -366,6 +373,38 @@ def _run(todo: list[Job], options, jobs: int, threads: int, progress: bool, engi
                 yield job, result
     finally:
         bar.close()
+        executor.close()
+
+
+def _run_one(job: Job, executor: InProcessExecutor, progress: bool) -> Iterator:
+    """One recording in this process, its bar counting the seconds of audio transcribed."""
+    from pipeline.errors import DispatchError
+
+    stage(f"decoding {job.recording}", progress)
+    bars = []  # made when the audio's length is known, as its first windows are decoded
+
+    def reached(seconds: float, total: float) -> None:
+        if not bars:
+            bars.append(progress_bar(progress, total=round(total, 1), unit="s", desc="transcribing",
+                                     bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} "
+                                                "s of audio [{elapsed}<{remaining}]"))
+        bars[0].update(max(0.0, min(seconds, bars[0].total) - bars[0].n))
+
+    try:
+        with listening(reached):
+            executor.submit(Parcel([job]))
+            _, results = executor.next_done()
+        if isinstance(results, DispatchError):
+            raise results
+        if isinstance(results, Exception):
+            log.error("failed on %s", job.recording, exc_info=results)
+            results = [Failure(job.recording, f"internal error while transcribing: {results!r}")]
+        for bar in bars:
+            bar.update(bar.total - bar.n)
+        yield job, results[0]
+    finally:
+        for bar in bars:
+            bar.close()
         executor.close()
 
 

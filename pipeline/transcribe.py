@@ -31,7 +31,7 @@ from datetime import datetime
 
 import numpy as np
 
-from pipeline import audio, packing
+from pipeline import audio, packing, progress
 from pipeline.engines import DecodeOptions, Engine
 from pipeline.records import Segment, Transcript, Transmission, Word
 
@@ -126,8 +126,10 @@ def decode_windows(samples: np.ndarray, windows: list[packing.Window], engine: E
     temperature (on the bench the fallback on these changed no word error: what it
     retries is hard audio that comes back as other wrong words). Windows of one
     transmission (``--no-pack``, or longer than a window) are decoded alone with the
-    fallback. The extra windows are logged.
+    fallback. The extra windows are logged, and how far into ``samples`` the decoded windows
+    reach is reported as they finish (:func:`pipeline.progress.reached`).
     """
+    progress.reached(0.0, len(samples) / audio.SAMPLE_RATE)
     packed = [w for w in windows if len(w.placements) > 1]
     single = [w for w in windows if len(w.placements) == 1]
     segments, missed = _decode_packed(engine, samples, packed, decode)
@@ -230,7 +232,9 @@ def _transcribe_windows(engine: Engine, samples: np.ndarray, windows: list[packi
     built for these windows only). Packed: timestamp tokens, and None for a window that
     fails the thresholds; alone: one segment per window, temperature fallback."""
     audios = [packing.window_audio(samples, w) for w in windows]
-    return engine.transcribe_batch(audios, decode, fallback=not packed, timestamps=packed)
+    decoded = engine.transcribe_batch(audios, decode, fallback=not packed, timestamps=packed)
+    progress.reached(max(w.end for w in windows), len(samples) / audio.SAMPLE_RATE)
+    return decoded
 
 
 def _unpack(seg: Segment, window: packing.Window) -> list[Segment]:

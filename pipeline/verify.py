@@ -37,6 +37,8 @@ from pipeline.calls import scope_quotes
 from pipeline.errors import DispatchError
 from pipeline.lines import assign_lines, compare_line_versions
 from pipeline.locate import LocateOptions, Region, WordIndex
+from pipeline.progress import bar as progress_bar
+from pipeline.progress import stage
 from pipeline.records import Quote, QuoteCheck, QuoteWord, Speaker, Transcript, Verdict, Word, WordStatus
 from pipeline.scoring import TextScorer
 
@@ -176,12 +178,11 @@ def verify_quotes(
     Returns:
         One ``QuoteCheck`` per quote, in the quotes' order.
     """
-    from tqdm import tqdm
-
     options = options or VerifyOptions()
     index = WordIndex(list(transcripts), options.locate)
+    stage(f"verifying {len(quotes)} quotes", progress)
     checks = [check_quote(q, index, samples_for, scorers, options)
-              for q in tqdm(quotes, desc="verifying", unit="quote", disable=not progress)]
+              for q in progress_bar(progress, iterable=quotes, desc="verifying", unit="quote")]
     for check in checks:
         _check_attribution(check, speakers)
     assign_lines(checks)
@@ -621,7 +622,10 @@ def verify_paths(quote_paths: Iterable[str | Path], paths: Iterable[str | Path],
     summary = transcribe_paths(paths, transcribe, out_dir, jobs=jobs, threads=threads,
                                speakers=speakers, progress=progress, samples_for=cache,
                                cluster=cluster, calls=calls)
-    checks = verify_quotes(quotes, summary.transcripts, cache, load_scorers(options), options,
+    judges = " and the witness " + options.witness_model if options.witness_model else ""
+    stage(f"loading the judge {options.judge_model}{judges}", progress)
+    scorers = load_scorers(options)
+    checks = verify_quotes(quotes, summary.transcripts, cache, scorers, options,
                            progress=progress, speakers=summary.speakers)
     out = Path(out_dir)
     quotes_table = apply_decisions(export.quotes_frame(checks, summary.transcripts), out / FILENAME)
