@@ -23,6 +23,9 @@ TABLES = ("segments", "words", "speakers", "quotes")
 the checked quotes."""
 SPEAKER_FORMAT = "rttm"
 """The one format of the speakers table, beside the export formats of the transcripts."""
+GLOSSARY_PROMPT_HELP = ("its terms (unit names, streets, talkgroup tags) also go into the recognition "
+                        "prompt, after --prompt, within Whisper's 224 tokens")
+"""What ``--glossary`` does to transcription, said in the help of both commands."""
 
 
 class RegistryChoice(click.Choice):
@@ -161,11 +164,13 @@ def _write_extras(transcripts, out_dir: str, output_formats: Sequence[str], tabl
             click.echo(f"wrote {len(written)} files in {', '.join(folders)}")
 
 
-def _options(model, engine, beam_size, prompt, vocab, no_pack, pack_calls=False):
-    from pipeline.engines import DecodeOptions
+def _options(model, engine, beam_size, prompt, vocab, no_pack, pack_calls=False, glossaries=()):
+    from pipeline.engines import DecodeOptions, fit_prompt
     from pipeline.transcribe import TranscribeOptions
 
     prompt = _prompt(prompt, vocab)
+    if glossaries:
+        prompt = fit_prompt(prompt, _glossary_terms(glossaries), model)
     decode = DecodeOptions(beam_size=beam_size, initial_prompt=prompt)
     return TranscribeOptions(model=model, engine=engine, decode=decode, pack=not no_pack,
                              pack_calls=pack_calls)
@@ -281,6 +286,9 @@ def _print_summary(summary) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @transcribe_options
+@click.option("--glossary", "glossaries", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="An agency's glossary CSV (kind,written,said,source): "
+                   f"{GLOSSARY_PROMPT_HELP}, kept in order until it is full.")
 @click.option("--pack-calls/--no-pack-calls", default=False, show_default=True,
               help="Pack the transmissions of consecutive short calls of one talkgroup into "
                    "shared 30 s windows (faster on a folder of calls; a call's words then "
@@ -288,7 +296,7 @@ def _print_summary(summary) -> None:
 @call_options
 def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no_pack, out_dir,
                no_speakers, num_speakers, speaker_names, quiet, cluster, ship_audio, output_formats,
-               excel, pack_calls, calls=None):
+               excel, glossaries, pack_calls, calls=None):
     """Transcribe recordings (files or folders) into segments.csv and words.csv.
 
     Finished recordings are kept in a workspace in the output folder: a re-run
@@ -298,12 +306,13 @@ def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no
     Example:
         dispatch transcribe audio_samples/ --out results/
         dispatch transcribe night.mp3 --model base --prompt "Beat 833, 10-4"
+        dispatch transcribe calls/ --glossary agency-glossary.csv
         dispatch transcribe /shared/calls/ --cluster tcp://10.0.0.5:8786
         dispatch transcribe calls/ --output-format srt,txt   # results/srt/<name>.srt ...
     """
     from pipeline.batch import transcribe_paths
 
-    options = _options(model, engine, beam_size, prompt, vocab, no_pack, pack_calls)
+    options = _options(model, engine, beam_size, prompt, vocab, no_pack, pack_calls, glossaries)
     speakers = _speaker_settings(no_speakers, num_speakers, speaker_names)
     with writing(out_dir):
         summary = transcribe_paths(paths, options, out_dir, calls=calls, jobs=jobs, threads=threads,
@@ -322,12 +331,20 @@ def _use_glossaries(paths) -> None:
         return
     from pipeline import text
 
+    _glossary_terms(paths)
+    text.use_glossary(*paths)
+
+
+def _glossary_terms(paths) -> list[str]:
+    """The agency glossaries' terms, for the recognition prompt; a file that cannot be read
+    is a one-line error."""
+    from pipeline import text
+
     try:
-        text.load_glossary(*paths)
+        return text.glossary_terms(*paths)
     except (OSError, UnicodeDecodeError, KeyError, csv.Error) as e:
         raise click.ClickException(f"cannot read the glossary {', '.join(paths)}: {e} "
                                    "(a CSV with columns kind,written,said,source)") from e
-    text.use_glossary(*paths)
 
 
 def _cluster_spec(cluster: str | None, ship_audio: bool):
@@ -513,7 +530,8 @@ def quotes(articles, output, encoding):
               help="Second model adding evidence ('none' for none).")
 @click.option("--glossary", "glossaries", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="An agency's glossary CSV (kind,written,said,source) added to the shipped "
-                   "one: a quote that differs from the audio only by one of its rows is minor.")
+                   "one: a quote that differs from the audio only by one of its rows is minor; "
+                   f"{GLOSSARY_PROMPT_HELP}.")
 @transcribe_options
 @call_options
 @scope_options
@@ -536,7 +554,7 @@ def verify(quote_paths, encoding, paths, judge_model, witness_model, glossaries,
     from pipeline.verify import VerifyOptions, verify_paths
 
     _use_glossaries(glossaries)
-    options = _options(model, engine, beam_size, prompt, vocab, no_pack)
+    options = _options(model, engine, beam_size, prompt, vocab, no_pack, glossaries=glossaries)
     speakers = _speaker_settings(no_speakers, num_speakers, speaker_names)
     witness = None if witness_model.lower() == "none" else witness_model
     verify_options = VerifyOptions(judge_model=judge_model, witness_model=witness)

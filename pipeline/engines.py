@@ -36,6 +36,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -49,6 +50,46 @@ ENGINES = ("faster-whisper", "openai-whisper")
 """Engine names, the default first."""
 SEED = 0
 """Seed of the sampling in the temperature fallback."""
+
+
+PROMPT_TOKENS = 223
+"""Most tokens of an initial prompt Whisper reads: its prompt takes half of the 448-token
+text context, 224 positions, one of them the start-of-previous-text token. Both engines
+keep only the last 223 tokens of a longer prompt (its end), so :func:`fit_prompt` trims
+one first, keeping its beginning."""
+
+
+def prompt_tokens(text: str, model: str = DEFAULT_MODEL) -> int:
+    """How many tokens Whisper makes of ``text`` as a prompt (English-only models, named
+    ``*.en``, have a tokenizer of their own)."""
+    from whisper.tokenizer import get_tokenizer
+
+    english = ".en" in Path(str(model)).name
+    tokenizer = get_tokenizer(multilingual=not english, language=None if english else "en",
+                              task=None if english else "transcribe")
+    return len(tokenizer.encode(" " + text.strip()))
+
+
+def fit_prompt(given: str | None, terms: Sequence[str], model: str = DEFAULT_MODEL,
+               limit: int = PROMPT_TOKENS) -> str | None:
+    """A prompt of ``given`` (``--prompt`` and ``--vocab``, kept whole) then ``terms`` (an
+    agency glossary's), joined by ``, ``, within ``limit`` tokens.
+
+    The rule: terms are added in the order given while the prompt still fits; the first
+    that would take it past the limit, and every term after it, is left out (logged), so
+    the terms listed first in the glossary are the ones kept. A ``given`` text longer than
+    the limit on its own is kept whole, with a warning: Whisper reads its end.
+    """
+    parts = [given] if given else []
+    if given and prompt_tokens(given, model) > limit:
+        log.warning("the prompt takes more than Whisper's %d tokens: it reads only its end", limit)
+    for n, term in enumerate(terms):
+        if prompt_tokens(", ".join([*parts, term]), model) > limit:
+            log.warning("%d of %d glossary terms left out of the recognition prompt (Whisper "
+                        "reads %d tokens); kept the first %d", len(terms) - n, len(terms), limit, n)
+            break
+        parts.append(term)
+    return ", ".join(parts) or None
 
 
 @dataclass

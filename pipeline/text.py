@@ -388,15 +388,32 @@ def load_glossary(*paths: str | Path) -> tuple[GlossaryEntry, ...]:
     >>> [e.said for e in load_glossary() if e.written == "blvd"]
     ['boulevard']
     """
-    rows: list[GlossaryEntry] = []
-    for path in (GLOSSARY, *paths):
-        with open(path, encoding="utf-8", newline="") as f:
-            lines = [line for line in f if line.strip() and not line.lstrip().startswith("#")]
-        for row in csv.DictReader(lines):
-            if row.get("written") and row.get("said"):
-                rows.append(GlossaryEntry(row["kind"].strip(), row["written"].strip(),
-                                          row["said"].strip(), (row.get("source") or "").strip()))
-    return tuple(rows)
+    return tuple(e for path in (GLOSSARY, *paths) for e in _glossary_rows(path))
+
+
+def _glossary_rows(path: str | Path) -> list[GlossaryEntry]:
+    """The rows of one glossary file that give both a written and a said form."""
+    with open(path, encoding="utf-8", newline="") as f:
+        lines = [line for line in f if line.strip() and not line.lstrip().startswith("#")]
+    return [GlossaryEntry((row.get("kind") or "").strip(), row["written"].strip(),
+                          row["said"].strip(), (row.get("source") or "").strip())
+            for row in csv.DictReader(lines) if row.get("written") and row.get("said")]
+
+
+def glossary_terms(*paths: str | Path) -> list[str]:
+    """The terms of agency glossaries (unit names, streets, talkgroup tags), as written, in
+    the files' order, each once whatever its case: the words to show the recogniser. The
+    shipped glossary's generic rows (ten-codes, the phonetic alphabet) are not among them.
+
+    Raises:
+        OSError, UnicodeDecodeError, KeyError, csv.Error: A file that cannot be read as a
+            glossary.
+    """
+    terms: dict[str, str] = {}
+    for path in paths:
+        for e in _glossary_rows(path):
+            terms.setdefault(e.written.casefold(), e.written)
+    return list(terms.values())
 
 
 _GLOSSARY_FILES: list[Path] = []

@@ -243,3 +243,43 @@ def test_verify_decodes_each_recording_once(runner, batch_dir, tmp_path, monkeyp
     assert result.exit_code == 0, result.output
     assert "1 verbatim" in result.output  # a quote window was cut from the samples
     assert sorted(decoded) == sorted(recordings)
+
+
+def test_transcribe_glossary_feeds_the_prompt_and_a_changed_glossary_transcribes_again(
+        runner, tmp_path, monkeypatch):
+    from conftest import write_bursts
+
+    from pipeline import batch
+
+    (tmp_path / "calls").mkdir()
+    call = write_bursts(tmp_path / "calls" / "zone8.wav")
+    glossary = tmp_path / "agency.csv"
+    glossary.write_text("kind,written,said,source\nunit,Beat 833,beat eight thirty three,roster\n"
+                        "street,Kedzie Ave,kedzie avenue,county GIS\n", encoding="utf-8")
+    prompts = []
+    real = batch.transcribe_paths
+    monkeypatch.setattr(batch, "transcribe_paths", lambda paths, options, *a, **k: (
+        prompts.append(options.decode.initial_prompt), real(paths, options, *a, **k))[1])
+
+    def run():
+        result = runner.invoke(cli_module.cli, ["transcribe", str(call), "--out", str(tmp_path / "out"),
+                                                "--prompt", "Ten-four, show me en route.",
+                                                "--glossary", str(glossary), "--no-speakers", "-q"])
+        assert result.exit_code == 0, result.output
+        return result.output.splitlines()[0]
+
+    assert run() == "1 recording (1 transcribed, 0 already in the workspace):"
+    assert prompts[-1] == "Ten-four, show me en route., Beat 833, Kedzie Ave"
+    assert run() == "1 recording (0 transcribed, 1 already in the workspace):"
+    with glossary.open("a", encoding="utf-8") as f:
+        f.write("talkgroup,PD Zone 8,p d zone eight,trunk-recorder talkgroups\n")
+    assert run() == "1 recording (1 transcribed, 0 already in the workspace):"
+    assert prompts[-1] == "Ten-four, show me en route., Beat 833, Kedzie Ave, PD Zone 8"
+
+
+def test_transcribe_says_so_when_a_glossary_cannot_be_read(runner, tmp_path):
+    bad = tmp_path / "agency.csv"
+    bad.write_bytes(b"kind,written,said\nunit,\xff\xfe833,x\n")
+    result = runner.invoke(cli_module.cli, ["transcribe", str(tmp_path), "--glossary", str(bad),
+                                            "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and result.output.startswith(f"Error: cannot read the glossary {bad}")

@@ -296,3 +296,42 @@ def test_sampled_decoding_repeats_within_a_process(openai_engine):
     clip = load("apollo11.mp3")[: 9 * SR]
     texts = [" ".join(s.text for s in openai_engine.transcribe(clip, SAMPLED)) for _ in range(2)]
     assert texts[0] == texts[1], texts
+
+
+# --- the recognition prompt from an agency's glossary ------------------------------------------
+
+AGENCY_TERMS = ["Beat 833", "Beat 812", "Zone 8 Dispatcher", "Kedzie Ave", "Cicero Ave",
+                "Laramie Ave", "79th St", "PD Zone 8", "FD Main"]
+"""Terms of an agency glossary: unit names, streets, talkgroup tags."""
+
+
+@pytest.mark.parametrize("given, limit, expected", [
+    (None, 223, ", ".join(AGENCY_TERMS)),
+    ("Ten-four, show me en route.", 223, "Ten-four, show me en route., " + ", ".join(AGENCY_TERMS)),
+    # " Beat 833, Beat 812, Zone 8 Dispatcher" is 13 tokens, 18 with ", Kedzie Ave"
+    (None, 13, "Beat 833, Beat 812, Zone 8 Dispatcher"),
+    (None, 17, "Beat 833, Beat 812, Zone 8 Dispatcher"),
+    # the given prompt is kept whole; the terms go in while they fit
+    ("Ten-four, show me en route.", 12, "Ten-four, show me en route., Beat 833"),
+    ("Engine 42 and Truck 7, respond to a structure fire at 79th and Kedzie.", 12,
+     "Engine 42 and Truck 7, respond to a structure fire at 79th and Kedzie."),
+])
+def test_a_glossary_prompt_keeps_the_given_prompt_and_the_first_terms_that_fit(given, limit, expected):
+    from pipeline.engines import fit_prompt, prompt_tokens
+
+    prompt = fit_prompt(given, AGENCY_TERMS, "tiny.en", limit)
+    assert prompt == expected
+    assert prompt_tokens(prompt, "tiny.en") <= limit or prompt == given
+
+
+def test_a_long_glossary_is_trimmed_to_whispers_prompt_length():
+    from pipeline.engines import PROMPT_TOKENS, fit_prompt, prompt_tokens
+
+    streets = [f"{n} {name} Ave" for n in range(100) for name in ("Kedzie", "Pulaski")]
+    for model in ("tiny.en", "base"):
+        prompt = fit_prompt("Beat 833", streets, model)
+        assert prompt.startswith("Beat 833, 0 Kedzie Ave, 0 Pulaski Ave, 1 Kedzie Ave")
+        kept = prompt.split(", ")[1:]
+        assert kept == streets[:len(kept)] and 20 < len(kept) < len(streets)
+        assert prompt_tokens(prompt, model) <= PROMPT_TOKENS
+        assert prompt_tokens(prompt + ", " + streets[len(kept)], model) > PROMPT_TOKENS
