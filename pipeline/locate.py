@@ -8,6 +8,11 @@ the quote's words are aligned inside each region (:mod:`pipeline.align`, which a
 says what the score means). The best regions become :class:`Region` records, with
 their times, transmissions and the words said around them.
 
+The calls of one talkgroup are searched as one stream, in wall-clock order: a quote whose
+words run from the end of one call into the start of the next (a dispatcher's question,
+the unit's answer in the next call) is found across the two, as a region of the first
+call whose ``next_call`` holds the rest. Recordings without a talkgroup are searched alone.
+
 What it does not do: align words (:mod:`pipeline.align` does), listen to the audio
 (adjudication does that), or judge splices between parts (the parts are located
 independently; their regions carry the times and transmissions needed to do so).
@@ -118,6 +123,17 @@ class Region:
     transmission_gaps: tuple[float, ...] = ()
     """Seconds between the last word of one of those transmissions and the first of the
     next, for each place the region runs from one into another."""
+    next_call: Region | None = None
+    """Where the match runs on into the next call of the same talkgroup (calls of one
+    talkgroup are searched as one stream, in wall-clock order): that call's stretch, with
+    its own recording, words and times. This region then holds only this call's words;
+    ``score``, ``ops`` and the tokens are the whole match's."""
+    call_gap_s: float | None = None
+    """For the stretch in the next call: seconds by the wall clock between the last word
+    heard in the call before and its own first word."""
+    split_word: int = 0
+    """For the stretch in the next call: the first word of the quoted text (a
+    :func:`pipeline.text.split_words` position) said in it."""
 
 
 # ---------------------------------------------------------------- the index
@@ -134,6 +150,8 @@ class _Doc:
     """Transmission (or segment) id of each word."""
     offset: int
     """Position of its first word in the index's global word numbering."""
+    next_call: int | None = None
+    """The index of the next call of its talkgroup, by wall-clock start, where it has one."""
 
 
 def _groups(transcript: Transcript) -> list[int]:
@@ -274,6 +292,8 @@ class WordIndex:
             self.docs.append(_Doc(t, words, _groups(t), offset))
             offset += len(words)
         self.size = offset
+        _link_calls(self.docs)
+        self._prev_call = {d.next_call: i for i, d in enumerate(self.docs) if d.next_call is not None}
         self._starts = np.array([d.offset for d in self.docs], dtype=np.int64)
         spellings: dict[str, int] = {}
         spelled = np.fromiter((spellings.setdefault(w.word.strip(), len(spellings))
@@ -347,7 +367,76 @@ class WordIndex:
             cand = self._region(prepared, self.docs[doc_i], stretch, sc, filled, part_index, floor)
             if cand is not None and cand.score >= min_score:
                 found.append(cand)
+        for first, second in self._seams(spans, docs):
+            cand = self._across_calls(prepared, len(quote), first, second, part_index, min_score)
+            if cand is not None:
+                found.append(cand)
         return _best(found, top_k)
+
+    # -- one talkgroup as one stream
+
+    def _seams(self, spans: list[tuple[int, int, int]],
+               docs: Sequence[int] | None) -> list[tuple[int, int]]:
+        """Pairs of consecutive calls of one talkgroup where a shortlisted region meets the
+        end of the first or the start of the second (both in ``docs``)."""
+        pairs = set()
+        for doc_i, lo, hi in spans:
+            d = self.docs[doc_i]
+            if hi >= len(d.words) and d.next_call is not None:
+                pairs.add((doc_i, d.next_call))
+            if lo == 0 and doc_i in self._prev_call:
+                pairs.add((self._prev_call[doc_i], doc_i))
+        return sorted(p for p in pairs if docs is None or (p[0] in docs and p[1] in docs))
+
+    def _across_calls(self, quote: PreparedQuote, n: int, first: int, second: int,
+                      part_index: int, min_score: float) -> Region | None:
+        """The quote aligned with the end of one call and the start of the next, laid end to
+        end; None unless the match reaches ``min_score`` with quoted words in both."""
+        a, b = self.docs[first], self.docs[second]
+        reach = n + 2 * self.options.pad
+        lo = max(0, len(a.words) - reach)
+        joined = a.words[lo:] + b.words[:reach]
+        tokens = tokens_from_words(joined)
+        heard = self._tokens.lexicon.words([t.text for t in tokens])
+        ((sc, _, filled),) = tables_for(quote, [heard], self.options.gap_quote,
+                                        self.options.gap_heard, min_score)
+        if filled is None:
+            return None
+        score, ops = align_filled(quote, heard, sc, filled)
+        seam = len(a.words) - lo
+        heard_at = [j for op in ops for j in op.heard_tokens]
+        if round(score, 4) < min_score or not heard_at:
+            return None
+        split = next((quote.tokens[op.quote_tokens[0]].index for op in ops
+                      if op.quote_tokens and op.heard_tokens
+                      and tokens[op.heard_tokens[0]].index >= seam), None)
+        said_before = any(op.quote_tokens and op.heard_tokens and tokens[op.heard_tokens[0]].index < seam
+                          for op in ops)
+        if split is None or not said_before or split == quote.tokens[0].index:
+            return None  # every quoted word heard in one call: that call's own region holds it
+        words = sorted({tokens[j].index + k for j in heard_at for k in range(tokens[j].span)})
+        in_a = [w for w in words if w < seam]
+        in_b = [w - seam for w in words if w >= seam]
+        head = self._piece(a, lo + in_a[0], lo + in_a[-1] + 1, part_index, score, before=True)
+        tail = self._piece(b, in_b[0], in_b[-1] + 1, part_index, score, before=False)
+        head.ops, head.quote_tokens = ops, quote.tokens
+        head.heard_tokens = tokens[min(heard_at):max(heard_at) + 1]
+        tail.call_gap_s = _call_gap(a, head.word_end - 1, b, tail.word_start)
+        tail.split_word = split
+        head.next_call = tail
+        return head
+
+    def _piece(self, doc: _Doc, w0: int, w1: int, part_index: int, score: float,
+               before: bool) -> Region:
+        """The stretch of one call that a match across calls holds, words ``w0`` to ``w1``."""
+        return Region(
+            recording=doc.transcript.recording, part_index=part_index, word_start=w0, word_end=w1,
+            start_s=doc.words[w0].start, end_s=doc.words[w1 - 1].end, score=round(score, 4),
+            context_before=self._context(doc, w0 - 1, -1) if before else "",
+            context_after="" if before else self._context(doc, w1, 1),
+            segment_ids=tuple(dict.fromkeys(doc.groups[w0:w1])),
+            transmission_gaps=tuple(_pause(doc, k) for k in range(w0, w1 - 1)
+                                    if doc.groups[k] != doc.groups[k + 1]))
 
     # -- shortlist
 
@@ -479,6 +568,27 @@ class WordIndex:
             out.append(doc.words[i].word.strip())
             i += step
         return " ".join(out[::step])
+
+
+def _link_calls(docs: list[_Doc]) -> None:
+    """Set each call's :attr:`_Doc.next_call`: the next call of its system and talkgroup
+    by wall-clock start. Recordings without a talkgroup or a start are left alone."""
+    streams: dict[tuple[str, str], list[int]] = {}
+    for i, d in enumerate(docs):
+        call = d.transcript.call
+        if call is not None and call.talkgroup and call.started_at is not None and d.words:
+            streams.setdefault((call.system, call.talkgroup), []).append(i)
+    for calls in streams.values():
+        calls.sort(key=lambda i: (docs[i].transcript.call.started_at, docs[i].transcript.recording))
+        for i, j in zip(calls, calls[1:]):
+            docs[i].next_call = j
+
+
+def _call_gap(a: _Doc, last: int, b: _Doc, first: int) -> float:
+    """Seconds by the wall clock from word ``last`` of call ``a`` to word ``first`` of ``b``."""
+    ended = a.transcript.call.at(a.words[last].end)
+    began = b.transcript.call.at(b.words[first].start)
+    return round((began - ended).total_seconds(), 3)
 
 
 def docs_in_scope(docs: Sequence[_Doc], picked: list[int] | None,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +41,7 @@ from pipeline.progress import bar as progress_bar
 from pipeline.progress import stage
 from pipeline.records import Quote, QuoteCheck, QuoteWord, Speaker, Transcript, Verdict, Word, WordStatus
 from pipeline.scoring import TextScorer
+from pipeline.text import split_words
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline.batch import BatchSummary
@@ -140,6 +141,11 @@ class JudgedPart:
     """Where it was located; None where it was not found."""
     judgement: Judgement | None = None
     """The audio's judgement there; None where it was not found."""
+    offset_s: float = 0.0
+    """For the stretch of a quote said in the next call of its talkgroup: seconds by the wall
+    clock from the start of the quote's first call to this call's. Its region's and its
+    judgement's times are moved by it, so every time of the quote counts from the first
+    call's start."""
 
 
 @dataclass
@@ -273,16 +279,47 @@ def _where(c: Region) -> str:
 
 def _judge_parts(quote: Quote, best: list[Region | None], index: WordIndex, samples_for, scorers,
                  options: VerifyOptions) -> list[JudgedPart]:
-    """One judged part per part of the quote (unjudged where it was not found)."""
+    """One judged part per part of the quote (unjudged where it was not found); a part that
+    runs on into the next call of its talkgroup is judged call by call, each on its own
+    audio, with the words said in it."""
     judged = []
     for text, region in zip(quote.parts or [quote.text], best):
         if region is None:
             judged.append(JudgedPart(text, None))
             continue
-        transcript = index.transcript(region.recording)
-        judged.append(JudgedPart(text, region, _judge(text, region, transcript, samples_for,
-                                                      scorers, options)))
+        for words, piece in _call_pieces(text, region):
+            transcript = index.transcript(piece.recording)
+            judgement = _judge(words, piece, transcript, samples_for, scorers, options)
+            judged.append(_on_first_clock(JudgedPart(words, piece, judgement), index, region))
     return judged
+
+
+def _call_pieces(text: str, region: Region) -> list[tuple[str, Region]]:
+    """The quoted words said in each call a region runs across, with that call's region
+    (the text and region as they are for a region inside one recording)."""
+    if region.next_call is None:
+        return [(text, region)]
+    words, pieces, start = split_words(text), [], 0
+    while region.next_call is not None:
+        pieces.append((" ".join(words[start:region.next_call.split_word]), region))
+        start, region = region.next_call.split_word, region.next_call
+    return [*pieces, (" ".join(words[start:]), region)]
+
+
+def _on_first_clock(part: JudgedPart, index: WordIndex, first: Region) -> JudgedPart:
+    """A part said in a later call than ``first``'s, its times moved to count from the start
+    of ``first``'s call (unchanged in ``first``'s own recording)."""
+    if part.region.recording == first.recording:
+        return part
+    began = index.transcript(first.recording).call.started_at
+    part.offset_s = off = round((index.transcript(part.region.recording).call.started_at
+                                 - began).total_seconds(), 3)
+    part.region = replace(part.region, start_s=part.region.start_s + off,
+                          end_s=part.region.end_s + off)
+    j = part.judgement
+    part.judgement = replace(j, listen_start=j.listen_start + off, listen_end=j.listen_end + off,
+                             words=[replace(w, start=w.start + off, end=w.end + off) for w in j.words])
+    return part
 
 
 def _fill_missing_parts(quote: Quote, best: list[Region | None], index: WordIndex,
@@ -408,7 +445,7 @@ def _join(quote: Quote, judged: list[JudgedPart], index: WordIndex) -> QuoteChec
         doubtful_spans=sum(t.outcome is SpanOutcome.DOUBTFUL for p in located for t in p.judgement.spans),
         doubt=doubt,
     )
-    _add_speaker(check, transcript)
+    _add_speaker(check, transcript, _later_calls(located, index))
     _add_splice(check, located, index)
     _add_listen_span(check, located)
     return check
@@ -443,12 +480,30 @@ def _quote_words(quote_id: str, located: list[JudgedPart]) -> list[QuoteWord]:
     return rows
 
 
-def _add_speaker(check: QuoteCheck, transcript: Transcript) -> None:
-    """Who spoke the located span; a span across two speakers is flagged."""
+def _later_calls(located: list[JudgedPart],
+                 index: WordIndex) -> list[tuple[Transcript, float, float, float]]:
+    """The transcripts, spans (in their own times) and clock offsets of a quote's stretches
+    said in later calls than its first."""
+    return [(index.transcript(p.region.recording), p.region.start_s - p.offset_s,
+             p.region.end_s - p.offset_s, p.offset_s) for p in located if p.offset_s]
+
+
+def _first_call_clock(later: list[tuple[Transcript, float, float, float]]) -> float:
+    """The offset that moves the first later call's times onto the first call's clock."""
+    return later[0][3]
+
+
+def _add_speaker(check: QuoteCheck, transcript: Transcript,
+                 later: list[tuple[Transcript, float, float, float]] = ()) -> None:
+    """Who spoke the located span (and its stretches in later calls); a span across two
+    speakers is flagged."""
     names = []
-    for seg in transcript.segments:
-        if seg.speaker and seg.end > check.start_s and seg.start < check.end_s:
-            names.append(seg.speaker)
+    end = min(check.end_s, later[0][1] + _first_call_clock(later)) if later else check.end_s
+    spans = [(transcript, check.start_s, end), *((t, a, b) for t, a, b, _ in later)]
+    for source, start, end in spans:
+        for seg in source.segments:
+            if seg.speaker and seg.end > start and seg.start < end:
+                names.append(seg.speaker)
     names = list(dict.fromkeys(names))
     check.speaker = " + ".join(names)
     if len(names) > 1:
@@ -475,6 +530,12 @@ def _add_splice(check: QuoteCheck, located: list[JudgedPart], index: WordIndex) 
     gaps, omitted = [], []
     regions = [p.region for p in located]
     for a, b in zip(regions, regions[1:]):
+        if b.call_gap_s is not None and a.next_call is not None:
+            talkgroup = index.transcript(a.recording).call.talkgroup
+            check.reasons.append(f"the quote runs across two calls on talkgroup {talkgroup}: "
+                                 f"{a.recording}, then {b.recording}, {b.call_gap_s:.2f} s later")
+            gaps.append(max(0.0, b.call_gap_s))
+            continue
         if a.recording != b.recording:
             check.reasons.append(f"the quote's parts come from two recordings: {a.recording}, "
                                  f"{b.recording}")

@@ -217,3 +217,61 @@ def test_a_number_heard_as_another_number_still_counts_for_nothing():
     score, ops = align(normalize("Eight twelve, copy."), normalize("Eight thirteen, copy."))
     assert [op.op for op in ops] == ["match", "missing", "added", "match"]
     assert score == pytest.approx(2 / 3)
+
+
+# --- the calls of one talkgroup as one stream ------------------------------------------------
+
+def _call(recording, text, talkgroup, at_s, system="metro"):
+    """A trunk-recorder call's transcript: one transmission from 0.5 s, 0.4 s a word."""
+    from datetime import datetime, timedelta, timezone
+
+    from pipeline.records import CallInfo, Segment
+
+    words = [Word(0.5 + 0.4 * i, 0.8 + 0.4 * i, w, 0.9) for i, w in enumerate(text.split())]
+    began = datetime(2025, 10, 5, 2, 40, tzinfo=timezone.utc) + timedelta(seconds=at_s)
+    call = CallInfo(recording, "trunk-recorder", began, system=system, talkgroup=talkgroup,
+                    duration=words[-1].end + 0.5)
+    return Transcript(recording, recording, call.duration, "tiny.en", "faster-whisper",
+                      [Segment(0, 0.5, words[-1].end, text, words, transmission_id=0)], call=call)
+
+
+EXCHANGE = [  # (recording, talkgroup, seconds after 02:40, what was said): a question, the answer
+    ("q.wav", "3105", 0.0, "eight twelve what's your twenty"),
+    ("other.wav", "3109", 3.0, "engine forty two on scene"),
+    ("a.wav", "3105", 5.0, "seventy ninth and kedzie ten four"),
+]
+
+
+@pytest.mark.parametrize("quote, split, before, after", [
+    ("What's your twenty? Seventy-ninth and Kedzie.", 3, "eight twelve", "ten four"),
+    ("Eight twelve, what's your twenty? Seventy-ninth and Kedzie, ten-four.", 5, "", ""),
+])
+def test_a_quote_spanning_two_calls_of_one_talkgroup_is_found_across_them(quote, split, before,
+                                                                          after):
+    index = WordIndex([_call(r, text, tg, at) for r, tg, at, text in EXCHANGE])
+    (best, *_), = index.locate(Quote("q1", "a.txt", quote))
+    assert (best.recording, best.next_call.recording, best.score) == ("q.wav", "a.wav", 1.0)
+    assert best.next_call.split_word == split  # the quoted words from there on are in a.wav
+    # "twenty" ends 2.4 s into q.wav; a.wav starts 5 s after q.wav, its first word at 0.5 s
+    assert best.next_call.call_gap_s == pytest.approx(3.1)
+    assert (best.word_end, best.end_s, best.next_call.word_start) == (5, pytest.approx(2.4), 0)
+    assert (best.context_before, best.next_call.context_after) == (before, after)
+
+
+@pytest.mark.parametrize("talkgroups, system_b", [
+    (("3105", "3109"), "metro"),   # another talkgroup
+    (("", ""), "metro"),           # no talkgroup: each recording alone
+    (("3105", "3105"), "county"),  # the same number on another system
+])
+def test_calls_that_are_not_one_stream_are_searched_alone(talkgroups, system_b):
+    index = WordIndex([_call("q.wav", EXCHANGE[0][3], talkgroups[0], 0.0),
+                       _call("a.wav", EXCHANGE[2][3], talkgroups[1], 5.0, system=system_b)])
+    found = index.locate(Quote("q1", "a.txt", "What's your twenty? Seventy-ninth and Kedzie."))[0]
+    assert all(r.next_call is None for r in found)
+    assert found[0].score < 1.0
+
+
+def test_a_quote_inside_one_call_stays_in_it():
+    index = WordIndex([_call(r, text, tg, at) for r, tg, at, text in EXCHANGE])
+    (best, *_), = index.locate(Quote("q1", "a.txt", "Seventy-ninth and Kedzie, ten-four."))
+    assert (best.recording, best.next_call, best.score) == ("a.wav", None, 1.0)

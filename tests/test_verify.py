@@ -434,3 +434,27 @@ def test_the_span_to_replay_never_starts_before_the_recording(monkeypatch):
     q = Quote("q1", "a.txt", "Younger male Hispanic, wearing all black")
     [c] = verify.verify_quotes([q], [transcript()], lambda rec: samples, [object()])
     assert c.verdict == "unverifiable" and c.listen_start_s == 0.0 < c.listen_end_s
+
+
+def test_a_quote_across_two_calls_is_judged_on_each_and_names_both_with_the_gap(monkeypatch):
+    from test_locate import EXCHANGE, _call
+
+    monkeypatch.setattr(verify, "adjudicate", fake_adjudicate())
+    monkeypatch.setattr(lines, "compare_versions", scored_by_text(None))
+    calls = [_call(r, text, tg, at) for r, tg, at, text in EXCHANGE]
+    calls[0].segments[0].speaker, calls[2].segments[0].speaker = "Dispatcher", "Beat 812"
+    judged = []
+    samples = np.zeros(16000 * 5, dtype=np.float32)
+    q = Quote("q1", "a.txt", "What's your twenty? Seventy-ninth and Kedzie.")
+    [c] = verify.verify_quotes([q], calls, lambda rec: judged.append(rec) or samples, [object()])
+    assert c.verdict == "verbatim" and c.recording == "q.wav"
+    assert sorted(set(judged)) == ["a.wav", "q.wav"]  # each stretch on its own call's audio
+    assert ("the quote runs across two calls on talkgroup 3105: q.wav, then a.wav, 3.10 s later"
+            in c.reasons)
+    assert c.splice_gap_s == pytest.approx(3.1)
+    # times count from q.wav's start: "Kedzie" is said 5 s + 1.7-2.0 s after it
+    assert (c.start_s, c.end_s) == (pytest.approx(1.3), pytest.approx(7.0))
+    assert [w.word for w in c.words] == ["What's", "your", "twenty?", "Seventy-ninth", "and",
+                                         "Kedzie."]
+    assert [w.word_index for w in c.words] == list(range(6))
+    assert c.speaker == "Dispatcher + Beat 812"
