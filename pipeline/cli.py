@@ -85,10 +85,26 @@ def writing(out_dir: str) -> Iterator[None]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dispatch")
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
-def cli(verbose: int) -> None:
+@click.option("-q", "--quiet", is_flag=True,
+              help="For scripts: no progress, no stage names, no summary lines; only errors, "
+                   "warnings about the recordings, and the results.")
+def cli(verbose: int, quiet: bool) -> None:
     """Transcribe dispatch radio recordings and check published quotes against them."""
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.ERROR if quiet else level,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+def quiet_run() -> bool:
+    """Whether ``dispatch -q`` was given (the group's option, for every command)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().params.get("quiet"))
+
+
+def info(message: str = "", **kwargs) -> None:
+    """Tell the user what was done, unless ``dispatch -q`` asked for the results only."""
+    if not quiet_run():
+        click.echo(message, **kwargs)
 
 
 def transcribe_options(f):
@@ -123,7 +139,8 @@ def transcribe_options(f):
         click.option("--speaker-names", type=click.Path(exists=True, dir_okay=False),
                      default=None, help="File of 'label = name' lines (Unit 2 = Beat 833)."),
         click.option("-q", "--quiet", is_flag=True,
-                     help="No progress bars and no legend under the summary (for scripts)."),
+                     help="No progress bars or stage names and no legend under the summary "
+                          "(dispatch -q also drops the summary lines)."),
         click.option("--output-format", "output_formats", default=None, metavar="FORMATS",
                      callback=_parse_output_formats,
                      help="Also write each recording as txt, vtt, srt, tsv, json, vtt-words (comma "
@@ -161,7 +178,7 @@ def _write_extras(transcripts, out_dir: str, output_formats: Sequence[str], tabl
         if output_formats:
             written = formats.write_transcripts(transcripts, out_dir, output_formats)
             folders = sorted({str(Path(out_dir) / f) for f in output_formats})
-            click.echo(f"wrote {len(written)} files in {', '.join(folders)}")
+            info(f"wrote {len(written)} files in {', '.join(folders)}")
 
 
 def _options(model, engine, beam_size, prompt, vocab, no_pack, pack_calls=False, glossaries=()):
@@ -245,7 +262,7 @@ def _print_calls(summary, lines: int = 12, width: int = 80) -> None:
     segments with their wall-clock time, talkgroup and unit."""
     from pipeline.calls import iso
 
-    if not summary.calls:
+    if not summary.calls or quiet_run():
         return
     secret = [c for c in summary.calls if c.encrypted]
     groups = sorted({f"{c.talkgroup} {c.talkgroup_tag}".strip() for c in summary.calls
@@ -270,12 +287,12 @@ def _print_calls(summary, lines: int = 12, width: int = 80) -> None:
 def _print_summary(summary) -> None:
     """What a batch did, the tables it wrote, and each recording that failed."""
     n = len(summary.transcripts)
-    click.echo(
+    info(
         f"{n} recording{'s' * (n != 1)} ({summary.transcribed} transcribed, {summary.cached} "
         f"already in the workspace):\n  {summary.audio_hours * 60:.1f} min of audio, "
         f"{summary.speech_hours * 60:.1f} min of speech, in {summary.seconds:.1f} s"
     )  # two lines, so an 80-column terminal does not break them mid-phrase
-    click.echo(f"wrote {' and '.join(str(p) for p in summary.tables)}")
+    info(f"wrote {' and '.join(str(p) for p in summary.tables)}")
     for t in summary.transcripts:
         for note in t.warnings:
             click.echo(f"WARNING {t.recording}: {note}", err=True)
@@ -316,7 +333,7 @@ def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no
     speakers = _speaker_settings(no_speakers, num_speakers, speaker_names)
     with writing(out_dir):
         summary = transcribe_paths(paths, options, out_dir, calls=calls, jobs=jobs, threads=threads,
-                                   speakers=speakers, progress=not quiet,
+                                   speakers=speakers, progress=not (quiet or quiet_run()),
                                    cluster=_cluster_spec(cluster, ship_audio))
     _write_extras(summary.transcripts, out_dir, output_formats, summary.tables, excel)
     _print_summary(summary)
@@ -420,7 +437,7 @@ def export_cmd(table, fmt, out_dir, output_formats, excel):
                                            f"not {table}")
             written = formats.write_transcripts(transcripts, out_dir, output_formats or (fmt,))
             folders = sorted({str(Path(out_dir) / f) for f in output_formats or (fmt,)})
-            click.echo(f"wrote {len(written)} files in {', '.join(folders)}")
+            info(f"wrote {len(written)} files in {', '.join(folders)}")
             return
         if fmt not in export.FORMATS:
             raise click.ClickException(f"{table} are exported as csv, json or parquet, not {fmt}")
@@ -428,7 +445,7 @@ def export_cmd(table, fmt, out_dir, output_formats, excel):
         path = Path(out_dir) / f"{table}.{fmt}"
         with atomic_path(path) as tmp:
             export.write_table(frame, tmp, fmt, excel=excel)
-    click.echo(f"wrote {path} ({len(frame)} rows)")
+    info(f"wrote {path} ({len(frame)} rows)")
 
 
 def _export_quotes(out_dir: Path, fmt: str, excel: bool) -> None:
@@ -450,7 +467,7 @@ def _export_quotes(out_dir: Path, fmt: str, excel: bool) -> None:
             render = formats.quotes_json if fmt == "json" else formats.quotes_markdown
             with atomic_path(path) as tmp:
                 tmp.write_text(render(rows), encoding="utf-8")
-    click.echo(f"wrote {path} ({len(rows)} quotes)")
+    info(f"wrote {path} ({len(rows)} quotes)")
 
 
 def _note_unfinished_run(workspace) -> None:
@@ -474,7 +491,7 @@ def _export_rttm(workspace, path: Path) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text("".join(to_rttm(ts, Path(rec).stem) for rec, ts in turns.items()),
                        encoding="utf-8")
-    click.echo(f"wrote {path} ({sum(len(ts) for ts in turns.values())} turns)")
+    info(f"wrote {path} ({sum(len(ts) for ts in turns.values())} turns)")
 
 
 ENCODING_HELP = ("Encoding of articles that are not UTF-8 and do not declare one "
@@ -513,7 +530,7 @@ def quotes(articles, output, encoding):
 
         with library_errors(), output_errors(Path(output).parent), atomic_path(output) as tmp:
             frame.to_csv(tmp, index=False, encoding="utf-8")
-        click.echo(f"wrote {output} ({len(frame)} quotes)", err=True)
+        info(f"wrote {output} ({len(frame)} quotes)", err=True)
     else:
         click.echo(frame.to_csv(index=False), nl=False)
 
@@ -560,14 +577,16 @@ def verify(quote_paths, encoding, paths, judge_model, witness_model, glossaries,
     verify_options = VerifyOptions(judge_model=judge_model, witness_model=witness)
     with writing(out_dir):
         run = verify_paths(quote_paths, paths, out_dir, verify_options, options, calls=calls,
-                           jobs=jobs, threads=threads, speakers=speakers, progress=not quiet,
+                           jobs=jobs, threads=threads, speakers=speakers,
+                           progress=not (quiet or quiet_run()),
                            cluster=_cluster_spec(cluster, ship_audio), encoding=encoding)
     _write_extras(run.summary.transcripts, out_dir, output_formats,
                   [*run.summary.tables, *run.paths], excel)
     _print_summary(run.summary)
-    click.echo()
+    quiet = quiet or quiet_run()
+    info()
     click.echo(report.verdict_table(run.checks, legend=not quiet))
-    click.echo(f"wrote {' and '.join(str(p) for p in run.paths)}")
+    info(f"wrote {' and '.join(str(p) for p in run.paths)}")
     if run.summary.failures:
         sys.exit(1)
 
@@ -600,7 +619,7 @@ def review(results_dir, port, host, no_browser, reviewer, export_path):
     with library_errors():
         if export_path:
             path = reviewing.export_report(results_dir, export_path)
-            click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+            info(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
             return
         if host not in ("127.0.0.1", "localhost", "::1"):
             click.echo(f"warning: serving on {host}: anyone who reaches it with the token can decide",
@@ -634,7 +653,7 @@ def evidence(quote_ids, out_dir, results_dir, all_quotes):
         raise click.UsageError("name at least one QUOTE_ID, or give --all")
     with library_errors():
         folders = write_evidence(results_dir, list(quote_ids), out_dir, all_quotes=all_quotes)
-    click.echo(f"wrote {len(folders)} evidence packet(s) in {out_dir}/")
+    info(f"wrote {len(folders)} evidence packet(s) in {out_dir}/")
 
 
 @cli.command()
@@ -724,7 +743,7 @@ def timeline(output, lanes, recording, start, end, out_dir):
                                   start=None if start is None else parse_time(start),
                                   end=None if end is None else parse_time(end))
         path = plot_timeline(out_dir, output, options)
-    click.echo(f"wrote {path}")
+    info(f"wrote {path}")
 
 
 def main() -> None:

@@ -245,6 +245,51 @@ def test_verify_decodes_each_recording_once(runner, batch_dir, tmp_path, monkeyp
     assert sorted(decoded) == sorted(recordings)
 
 
+def test_progress_names_each_stage_as_it_starts(runner, batch_dir, tmp_path):
+    one = runner.invoke(cli_module.cli, ["transcribe", str(batch_dir / "a.wav"), "--out",
+                                         str(tmp_path / "one")])
+    assert one.exit_code == 0, one.output
+    stages = [line for line in one.stderr.splitlines() if line.endswith(" ...")]
+    assert stages == ["loading the tiny.en model (faster-whisper) ...",
+                      f"decoding {batch_dir / 'a.wav'} ...", "labelling speakers ..."]
+    assert "s of audio" in one.stderr  # one recording: its bar counts seconds of audio
+    many = runner.invoke(cli_module.cli, ["transcribe", str(batch_dir), "--out",
+                                          str(tmp_path / "many"), "--no-speakers"])
+    assert "decoding and transcribing 4 recordings ..." in many.stderr
+    assert "labelling speakers" not in many.stderr
+
+
+def test_verify_names_the_judge_and_verifying(runner, batch_dir, tmp_path, monkeypatch):
+    from test_verify import fake_adjudicate
+
+    from pipeline import verify
+
+    monkeypatch.setattr(verify, "load_scorers", lambda options: [object()])
+    monkeypatch.setattr(verify, "adjudicate", fake_adjudicate("verbatim"))
+    quotes = tmp_path / "q.csv"
+    quotes.write_text("quote_id,source,text\nmine-1,memo,ten four dispatch\n")
+    args = ["verify", "--quotes", str(quotes), str(batch_dir / "a.wav"), "--out", str(tmp_path),
+            "--no-speakers"]
+    result = runner.invoke(cli_module.cli, args)
+    assert result.exit_code == 0, result.output
+    assert "loading the judge base and the witness tiny.en ..." in result.stderr
+    assert "verifying 1 quotes ..." in result.stderr
+    quiet = runner.invoke(cli_module.cli, ["-q", *args])
+    assert quiet.exit_code == 0
+    assert quiet.stderr == ""
+    assert "1 verbatim" in quiet.stdout  # the verdicts stay
+    assert "recording" not in quiet.stdout and "wrote" not in quiet.stdout
+
+
+def test_quiet_keeps_failures_and_tables_and_drops_the_rest(runner, batch_dir, tmp_path):
+    result = runner.invoke(cli_module.cli, ["-q", "transcribe", str(batch_dir), "--out",
+                                            str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert [line.split()[0] for line in result.stderr.splitlines()] == ["FAILED", "FAILED"]
+    assert (tmp_path / "segments.csv").exists() and (tmp_path / "words.csv").exists()
+
+
 def test_transcribe_glossary_feeds_the_prompt_and_a_changed_glossary_transcribes_again(
         runner, tmp_path, monkeypatch):
     from conftest import write_bursts
