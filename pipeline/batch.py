@@ -40,6 +40,7 @@ from pipeline.progress import bar as progress_bar
 from pipeline.progress import listening, stage
 from pipeline.records import CallInfo, Failure, Speaker, Transcript
 from pipeline.speakers import SpeakerOptions, SpeakerSettings, Voices, embed_voices, store_voices
+from pipeline.tablepaths import TablePaths
 from pipeline.transcribe import Recording, TranscribeOptions, transcribe_many
 from pipeline.workspace import Workspace, file_sha256, locked, transcript_key
 
@@ -84,6 +85,9 @@ class BatchSummary:
     """Who speaks in the batch, with roles (empty when speakers were not labelled)."""
     tables: list[Path] = field(default_factory=list)
     """The tables written (segments.csv, words.csv), when :func:`transcribe_paths` wrote them."""
+    table_paths: TablePaths | None = None
+    """How the tables name the recordings (relative to the run's root, in ``run.json``), when
+    :func:`transcribe_paths` wrote them."""
     calls: list[CallInfo] = field(default_factory=list)
     """Call metadata of the recordings that have any (encrypted calls, never transcribed,
     included), when :func:`transcribe_paths` read it."""
@@ -266,7 +270,8 @@ def transcribe_paths(
     encrypted, labels the speakers of the whole batch (unless ``speakers`` is None; the
     radio's unit IDs name them where a call says who keyed up), and writes
     ``segments.csv`` and ``words.csv`` there (and ``calls.csv`` when any recording has
-    call metadata).
+    call metadata), their recordings relative to the run's root, recorded in ``run.json``
+    (:mod:`pipeline.tablepaths`).
 
     Args:
         paths: Files and folders.
@@ -312,13 +317,15 @@ def transcribe_paths(
         if units:
             summary.speakers = batch_speakers(summary.transcripts, summary.speakers, units)
         summary.calls = list(found.values())
+        summary.table_paths = TablePaths.for_run(audible)  # as readers rebuild it from the run
         frames = {"segments.csv": export.segments_frame(summary.transcripts),
                   "words.csv": export.words_frame(summary.transcripts)}
         if summary.calls:
             frames["calls.csv"] = export.calls_frame(summary.calls)
+        summary.table_paths.write(out_dir)
         for name, frame in frames.items():
             with atomic_path(Path(out_dir) / name) as tmp:
-                export.write_table(frame, tmp)
+                export.write_table(export.with_table_paths(frame, summary.table_paths), tmp)
             summary.tables.append(Path(out_dir) / name)
     return summary
 

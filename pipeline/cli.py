@@ -416,6 +416,7 @@ def export_cmd(table, fmt, out_dir, output_formats, excel):
     """
     from pipeline import export, formats
     from pipeline.files import atomic_path
+    from pipeline.tablepaths import of_results
     from pipeline.workspace import FILENAME, Workspace
 
     if table == "quotes":
@@ -442,6 +443,7 @@ def export_cmd(table, fmt, out_dir, output_formats, excel):
         if fmt not in export.FORMATS:
             raise click.ClickException(f"{table} are exported as csv, json or parquet, not {fmt}")
         frame = {"segments": export.segments_frame, "words": export.words_frame}[table](transcripts)
+        frame = export.with_table_paths(frame, of_results(out_dir))
         path = Path(out_dir) / f"{table}.{fmt}"
         with atomic_path(path) as tmp:
             export.write_table(frame, tmp, fmt, excel=excel)

@@ -117,6 +117,16 @@ def words_frame(transcripts: Iterable[Transcript]):
     return _calls_typed(pd.DataFrame(rows, columns=WORD_COLUMNS))
 
 
+def with_table_paths(frame, paths):
+    """The frame with its ``recording`` column relative to the run's root
+    (:meth:`pipeline.tablepaths.TablePaths.table_path`); as it is when ``paths`` is None."""
+    if paths is not None and "recording" in frame and len(frame):
+        frame = frame.copy()
+        frame["recording"] = [paths.table_path(r) if isinstance(r, str) and r else r
+                              for r in frame["recording"]]
+    return frame
+
+
 def safe_frame(frame):
     """A copy of a table with every text cell made spreadsheet-safe."""
     out = frame.copy()

@@ -191,6 +191,7 @@ def plot_timeline(out_dir: str | Path, path: str | Path,
         PlotError: Nothing to draw.
     """
     from pipeline import export
+    from pipeline.tablepaths import of_results
     from pipeline.workspace import Workspace
 
     with Workspace(out_dir) as workspace:
@@ -204,6 +205,10 @@ def plot_timeline(out_dir: str | Path, path: str | Path,
         raise PlotError("no transmissions in the time asked for")
     quotes_csv = Path(out_dir) / "quotes.csv"
     rows = export.read_rows(quotes_csv) if quotes_csv.exists() else []
+    paths = of_results(out_dir)
+    if paths is not None:  # the table's paths start at the run's root; the workspace's do not
+        rows = [{**r, "recording": paths.recording(r["recording"])} if r.get("recording") else r
+                for r in rows]
     marks = quote_marks(rows, transcripts, origins, options)
     title = (transcripts[0].recording if len(transcripts) == 1 else f"{len(transcripts)} recordings")
     return draw_timeline(bars, marks, path, title, options.width_in)

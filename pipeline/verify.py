@@ -691,6 +691,8 @@ def verify_paths(quote_paths: Iterable[str | Path], paths: Iterable[str | Path],
     out = Path(out_dir)
     quotes_table = apply_decisions(export.quotes_frame(checks, summary.transcripts), out / FILENAME)
     export.keep_earlier(out, ("quotes.csv", "quote_words.csv"))
-    written = [export.write_table(quotes_table, out / "quotes.csv"),
-               export.write_table(export.quote_words_frame(checks), out / "quote_words.csv")]
+    paths = summary.table_paths
+    written = [export.write_table(export.with_table_paths(quotes_table, paths), out / "quotes.csv"),
+               export.write_table(export.with_table_paths(export.quote_words_frame(checks), paths),
+                                  out / "quote_words.csv")]
     return VerifyRun(summary, checks, written)

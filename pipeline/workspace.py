@@ -301,6 +301,12 @@ class Workspace:
             )
         return run
 
+    def run_recordings(self, run: int) -> list[str]:
+        """The recordings a run was given, in order, under the names it gave them."""
+        rows = self.db.execute("SELECT recording FROM run_recordings WHERE run = ? ORDER BY position",
+                               (run,))
+        return [r for (r,) in rows]
+
     def finish_run(self, run: int) -> None:
         """Record that a run's batch finished (every recording done or failed)."""
         with self._transaction():

@@ -1,6 +1,7 @@
 """The command line, with a fake engine and a fake voice encoder: exit codes, files, output."""
 
 import csv
+import json
 
 import pytest
 from click.testing import CliRunner
@@ -80,8 +81,9 @@ def test_transcribe_writes_csvs_and_fails_on_bad_files(runner, batch_dir, tmp_pa
     assert "FAILED" in result.output and "notes.wav" in result.output
     segments = list(csv.DictReader(open(out / "segments.csv")))
     words = list(csv.DictReader(open(out / "words.csv")))
-    assert {r["recording"] for r in segments} == {str(batch_dir / "a.wav"),
-                                                   str(batch_dir / "night" / "b.wav")}
+    # the tables hold paths from the run's root (here the recordings' folder), given once
+    assert {r["recording"] for r in segments} == {"a.wav", "night/b.wav"}
+    assert json.loads((out / "run.json").read_text()) == {"root": str(batch_dir)}
     for seg in segments:  # a segment's text is its words joined
         mine = [w["word"] for w in words if (w["recording"], w["segment_id"]) ==
                 (seg["recording"], seg["segment_id"])]

@@ -223,7 +223,10 @@ def test_quote_words_name_the_recording_they_were_heard_in(runner, batch_dir, tm
     out = tmp_path / "out"
     assert _verify(runner, batch_dir, quotes, out).exit_code == 0
     words = list(csv.DictReader(open(out / "quote_words.csv", encoding="utf-8")))
-    assert {w["recording"] for w in words} == {str(batch_dir / "a.wav")}
+    assert {w["recording"] for w in words} == {"a.wav"}  # from the root in run.json
+    rows = list(csv.DictReader(open(out / "quotes.csv", encoding="utf-8")))
+    assert rows[0]["recording"] == "a.wav"
+    assert json.loads((out / "run.json").read_text())["root"] == str(batch_dir)
 
 
 def test_json_takes_the_wall_clock_from_the_calls_metadata_first():

@@ -306,3 +306,60 @@ def test_cli_says_what_to_do_without_a_verify_run(tmp_path):
     assert r.exit_code == 1 and "holds no verify run" in r.output and "Traceback" not in r.output
     r = CliRunner().invoke(cli, ["evidence", "--results", str(tmp_path)])
     assert r.exit_code == 2 and "--all" in r.output
+
+
+def test_tables_name_recordings_from_the_run_root_and_the_review_finds_them(tmp_path, monkeypatch):
+    """verify on two files of one name in two folders, reviewed from another folder: the
+    tables hold paths from the root in run.json, and each card plays its own file."""
+    from click.testing import CliRunner
+    from conftest import FakeEngine, write_bursts
+    from test_cli import FakeEncoder
+    from test_verify import fake_adjudicate
+
+    import pipeline.engines
+    from pipeline import cli, verify
+    from pipeline.speakers import labelling
+
+    monkeypatch.setattr(pipeline.engines, "load_engine", lambda *a, **k: FakeEngine())
+    monkeypatch.setattr(labelling, "process_encoder", FakeEncoder)
+    monkeypatch.setattr(verify, "load_scorers", lambda options: [object()])
+    monkeypatch.setattr(verify, "adjudicate", fake_adjudicate("verbatim"))
+    calls = tmp_path / "calls"
+    (calls / "north").mkdir(parents=True)
+    (calls / "south").mkdir()
+    write_bursts(calls / "north" / "a.wav")
+    write_bursts(calls / "south" / "a.wav", bursts=((1.0, 2.0),), duration=3.0)
+    quotes = tmp_path / "q.csv"
+    quotes.write_text("quote_id,source,text\nmine-1,memo,ten four dispatch\n")
+    out = tmp_path / "results"
+    result = CliRunner().invoke(cli.cli, ["-q", "verify", "--quotes", str(quotes), str(calls),
+                                          "--out", str(out), "--no-speakers"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "run.json").read_text()) == {"root": str(calls)}
+    with open(out / "segments.csv", encoding="utf-8") as f:
+        assert {r["recording"] for r in csv.DictReader(f)} == {"north/a.wav", "south/a.wav"}
+    [row] = read_quotes(out).values()
+    assert row["recording"] in ("north/a.wav", "south/a.wav")
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    loaded = load_results(out)
+    found = {name: rec.path for name, rec in loaded.recordings.items()}
+    assert sorted(found.values()) == [calls / "north" / "a.wav", calls / "south" / "a.wav"]
+    [card] = loaded.cards
+    assert found[card.recording] == calls / row["recording"]
+    assert store.recording_hashes(out / "workspace.sqlite")[row["recording"]] == \
+        hashlib.sha256((calls / row["recording"]).read_bytes()).hexdigest()
+
+    moved = tmp_path / "archive" / "calls"  # the recordings moved: run.json is told where
+    moved.parent.mkdir()
+    calls.rename(moved)
+    (out / "run.json").write_text(json.dumps({"root": str(moved)}))
+    loaded = load_results(out)
+    [card] = loaded.cards
+    assert loaded.recordings[card.recording].path == moved / row["recording"]
+    exported = CliRunner().invoke(cli.cli, ["export", "segments", "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    with open(out / "segments.csv", encoding="utf-8") as f:  # names stay those of the run
+        assert {r["recording"] for r in csv.DictReader(f)} == {"north/a.wav", "south/a.wav"}

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pipeline.errors import DispatchError
 from pipeline.records import QuoteWord, Transmission, Verdict
+from pipeline.tablepaths import TablePaths, of_results
 
 log = logging.getLogger(__name__)
 
@@ -182,14 +183,24 @@ def load_results(results_dir: str | Path, audio_roots: tuple[str | Path, ...] = 
         )
     rows, columns = _read_csv(quotes_path)
     words = _read_words(directory / QUOTE_WORDS_CSV)
-    roots = (Path.cwd(), directory.resolve().parent, directory, *map(Path, audio_roots))
-    recordings = read_recordings(directory / WORKSPACE, roots)
+    paths = of_results(directory)
+    ran_in = (Path(paths.cwd),) if paths else ()
+    roots = (*ran_in, Path.cwd(), directory.resolve().parent, directory, *map(Path, audio_roots))
+    recordings = read_recordings(directory / WORKSPACE, roots, paths)
     try:
-        cards = [_card(row, words.get(row["quote_id"], [])) for row in rows]
+        cards = [_card(_own_name(row, paths), words.get(row["quote_id"], [])) for row in rows]
     except (KeyError, ValueError) as e:
         raise ReviewError(f"{quotes_path} cannot be read as a verify table: {e}") from e
     return Results(directory=directory, cards=sorted(cards, key=review_key),
                    recordings=recordings, columns=columns, rows=rows)
+
+
+def _own_name(row: dict[str, str], paths: TablePaths | None) -> dict[str, str]:
+    """A quotes.csv row with its recording under the name the workspace keeps it by (the
+    table's path is relative to the run's root, :mod:`pipeline.tablepaths`)."""
+    if paths is None or not row.get("recording"):
+        return row
+    return {**row, "recording": paths.recording(row["recording"])}
 
 
 def review_key(card: Card) -> tuple:
@@ -248,12 +259,15 @@ def _split(value: str) -> list[str]:
     return [part for part in value.split(" | ") if part] if value else []
 
 
-def read_recordings(workspace: Path, roots: tuple[Path, ...]) -> dict[str, Recording]:
+def read_recordings(workspace: Path, roots: tuple[Path, ...],
+                    paths: TablePaths | None = None) -> dict[str, Recording]:
     """The recordings the workspace holds transcripts for, each found on disk if it can be.
 
     Args:
         workspace: The ``workspace.sqlite`` file.
         roots: Folders a relative recording path is tried against, in order.
+        paths: How the tables beside it name the recordings: each is looked for first
+            where its table path points (under the root ``run.json`` gives).
 
     Returns:
         Recordings by the path verify recorded; empty when there is no workspace.
@@ -269,7 +283,8 @@ def read_recordings(workspace: Path, roots: tuple[Path, ...]) -> dict[str, Recor
     for t in transcripts:
         rec = Recording(recording=t.recording, sha256=t.sha256, duration=t.duration,
                         transmissions=list(t.transmissions), wall_clock=wall_clock(t.recording))
-        rec.path = _find(t.recording, roots)
+        tabled = paths.absolute(paths.table_path(t.recording)) if paths else None
+        rec.path = tabled.resolve() if tabled and tabled.is_file() else _find(t.recording, roots)
         if rec.path is None:
             rec.problem = (f"the recording {t.recording} is not where verify read it; run the "
                            "review from the folder verify ran in, or move the file back")

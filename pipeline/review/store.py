@@ -312,7 +312,10 @@ def review_values(audio_verdict: Verdict | str, found: Match) -> dict[str, str]:
 
 
 def recording_hashes(workspace: str | Path) -> dict[str, str]:
-    """SHA-256 of each recording the workspace has a transcript of, by recorded path."""
+    """SHA-256 of each recording the workspace has a transcript of, by recorded path, and by
+    the path the tables beside it give it (relative to the root in ``run.json``)."""
+    from pipeline.tablepaths import of_results
+
     path = Path(workspace)
     if not path.is_file():
         return {}
@@ -324,7 +327,12 @@ def recording_hashes(workspace: str | Path) -> dict[str, str]:
         rows = []
     finally:
         db.close()
-    return dict(rows)
+    hashes = dict(rows)
+    paths = of_results(path.parent)
+    if paths is not None:
+        for recording, sha256 in rows:
+            hashes.setdefault(paths.table_path(recording), sha256)
+    return hashes
 
 
 def row_basis(row: dict, hashes: dict[str, str]) -> dict:
