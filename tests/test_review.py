@@ -363,3 +363,10 @@ def test_tables_name_recordings_from_the_run_root_and_the_review_finds_them(tmp_
     assert exported.exit_code == 0, exported.output
     with open(out / "segments.csv", encoding="utf-8") as f:  # names stay those of the run
         assert {r["recording"] for r in csv.DictReader(f)} == {"north/a.wav", "south/a.wav"}
+
+    from pipeline import plot
+
+    drawn = {}
+    monkeypatch.setattr(plot, "draw_timeline", lambda bars, marks, *a, **k: drawn.update(marks=marks))
+    plot.plot_timeline(out, tmp_path / "t.png")
+    assert [m.quote_id for m in drawn["marks"]] == ["mine-1"]  # the quote found on its recording
