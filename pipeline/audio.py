@@ -162,7 +162,7 @@ def _decode(path: str | Path, fmt: str, layout: str | None, rate: int | None):
         resampler = av.AudioResampler(format=fmt, layout=layout, rate=rate)
         chunks, bad = _decode_stream(container, stream, resampler)
         channels = len(av.AudioLayout(layout).channels)
-    samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    samples = _join(chunks)
     if samples.size == 0:
         reason = "corrupt or truncated (nothing decodable)" if bad else "empty (no audio samples)"
         raise AudioError(path, reason)
@@ -172,10 +172,11 @@ def _decode(path: str | Path, fmt: str, layout: str | None, rate: int | None):
 
 
 def _decode_stream(container, stream, resampler) -> tuple[list[np.ndarray], int]:
-    """Decode and resample every packet, skipping the bad ones; returns chunks and bad count."""
+    """Decode and resample every packet, skipping the bad ones; returns blocks of samples
+    (see ``_Blocks``) and the count of bad packets."""
     import av
 
-    chunks: list[np.ndarray] = []
+    blocks = _Blocks()
     bad = 0
     try:
         for packet in container.demux(stream):
@@ -186,12 +187,61 @@ def _decode_stream(container, stream, resampler) -> tuple[list[np.ndarray], int]
                 continue
             for frame in frames:
                 frame.pts = None
-                chunks.extend(f.to_ndarray().ravel() for f in resampler.resample(frame))
+                blocks.extend(f.to_ndarray().ravel() for f in resampler.resample(frame))
     except av.error.FFmpegError as e:  # the container itself breaks off: truncated
         log.debug("demuxing stopped: %s", e)
         bad += 1
-    chunks.extend(f.to_ndarray().ravel() for f in resampler.resample(None))
-    return chunks, bad
+    blocks.extend(f.to_ndarray().ravel() for f in resampler.resample(None))
+    return blocks.close(), bad
+
+
+class _Blocks:
+    """Decoded frames gathered into large blocks as they come.
+
+    A decoder's frames are small arrays that the C allocator keeps in its heap even once
+    freed; gathering them into blocks of ``_BLOCK`` samples (each its own mapping, handed
+    back to the system when freed) lets ``_join`` build the whole recording while holding
+    little more than one copy of it.
+    """
+
+    def __init__(self):
+        self.blocks: list[np.ndarray] = []
+        self._pending: list[np.ndarray] = []
+        self._size = 0
+
+    def extend(self, chunks) -> None:
+        for chunk in chunks:
+            self._pending.append(chunk)
+            self._size += len(chunk)
+            if self._size >= _BLOCK:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.blocks.append(np.concatenate(self._pending))
+            self._pending, self._size = [], 0
+
+    def close(self) -> list[np.ndarray]:
+        self._flush()
+        return self.blocks
+
+
+_BLOCK = 1 << 21
+"""Samples per block of decoded audio (8 MB of float32)."""
+
+
+def _join(chunks: list[np.ndarray]) -> np.ndarray:
+    """The chunks as one array, each chunk freed once copied, so that joining needs little
+    more memory than the audio itself (``np.concatenate`` would hold it twice)."""
+    if not chunks:
+        return np.zeros(0, np.float32)
+    out = np.empty(sum(len(c) for c in chunks), dtype=chunks[0].dtype)
+    at = 0
+    for k, chunk in enumerate(chunks):
+        out[at:at + len(chunk)] = chunk
+        at += len(chunk)
+        chunks[k] = None
+    return out
 
 
 def load_audio(path: str | Path, sr: int = SAMPLE_RATE) -> np.ndarray:
@@ -210,7 +260,8 @@ def load_audio(path: str | Path, sr: int = SAMPLE_RATE) -> np.ndarray:
     samples, _, channels = _decode(path, "flt", None, sr)
     if channels > 1:  # average, as FFmpeg's downmix would scale stereo up by 3 dB
         samples = samples.reshape(-1, channels).mean(axis=1)
-    return np.clip(samples.astype(np.float32, copy=False), -1.0, 1.0)
+    samples = samples.astype(np.float32, copy=False)
+    return np.clip(samples, -1.0, 1.0, out=samples)
 
 
 SHORTFALL_S = 1.0
@@ -358,6 +409,9 @@ class _Signal:
     """Bytes per sample (1, 2 or 4)."""
     length_ms: int
     """Length in milliseconds, rounded as ``len(AudioSegment)`` rounds it."""
+    scale: float = 1.0
+    """What ``frames`` are multiplied by to be on their sample width's scale (float
+    samples in [-1, 1] are scaled a chunk at a time, never copied whole)."""
 
     @classmethod
     def from_segment(cls, seg: AudioSegment) -> _Signal:
@@ -365,8 +419,8 @@ class _Signal:
 
     @classmethod
     def from_array(cls, samples: np.ndarray, sr: int) -> _Signal:
-        frames = (np.asarray(samples, dtype=np.float32) * np.float32(32768.0)).reshape(-1, 1)
-        return cls(frames, sr, 2, round(1000 * len(frames) / sr))
+        frames = np.asarray(samples, dtype=np.float32).reshape(-1, 1)
+        return cls(frames, sr, 2, round(1000 * len(frames) / sr), scale=32768.0)
 
     @property
     def max_amplitude(self) -> float:
@@ -399,18 +453,21 @@ def _cumulative_energy(sig: _Signal) -> np.ndarray:
     for k in range(0, len(blocks), step):
         idx = blocks[k : k + step]
         f0, f1 = starts[idx[0]], stops[idx[-1]]
-        squares = _squares(sig.frames[f0:f1], exact)
+        squares = _squares(sig.frames[f0:f1], exact, sig.scale)
         per_ms[idx] = np.add.reduceat(squares, starts[idx] - f0, dtype=per_ms.dtype)
     return np.concatenate(([0], np.cumsum(per_ms)))
 
 
-def _squares(frames: np.ndarray, exact: bool) -> np.ndarray:
-    """Squared samples of each frame, summed over channels."""
+def _squares(frames: np.ndarray, exact: bool, scale: float = 1.0) -> np.ndarray:
+    """Squared samples of each frame (times ``scale``), summed over channels."""
     if frames.shape[1] == 1:
         x = frames[:, 0].astype(np.int32 if exact else np.float64)
-        return x * x
-    x = frames.astype(np.int64 if exact else np.float64)
-    return (x * x).sum(axis=1)
+    else:
+        x = frames.astype(np.int64 if exact else np.float64)
+    if scale != 1.0:
+        x *= scale
+    squares = x * x
+    return squares if squares.ndim == 1 else squares.sum(axis=1)
 
 
 def _window_starts(length_ms: int, window_ms: int, seek_step: int) -> np.ndarray:
