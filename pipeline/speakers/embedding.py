@@ -112,10 +112,17 @@ def embed_mels(encoder, mels: list[np.ndarray]) -> np.ndarray:
     for i, m in enumerate(mels):
         by_len[len(m)].append(i)
     with torch.no_grad():
-        for idx in by_len.values():
-            batch = torch.from_numpy(np.stack([mels[i] for i in idx]))
-            out[idx] = encoder(batch.to(encoder.device)).cpu().numpy()
+        for same_length in by_len.values():
+            for k in range(0, len(same_length), EMBED_BATCH):
+                idx = same_length[k:k + EMBED_BATCH]
+                batch = torch.from_numpy(np.stack([mels[i] for i in idx]))
+                out[idx] = encoder(batch.to(encoder.device)).cpu().numpy()
     return out
+
+
+EMBED_BATCH = 128
+"""Most windows embedded in one call: the encoder's memory grows with the batch, and a
+long recording has thousands of windows."""
 
 
 def window_bounds(start: float, end: float, options: SpeakerOptions) -> list[tuple[float, float]]:
