@@ -12,6 +12,9 @@ the workspace and the tables, not about what Whisper hears. One run prints, as c
    reported with a reason.
 2. The folder is moved and every file renamed; the same command again: recordings
    transcribed again (0 expected), and whether the tables are identical except for paths.
+3. Peak memory of the real ``dispatch transcribe`` (tiny.en, speakers labelled) on a
+   ``--hours`` long MP3 of a quiet channel: low noise with a 12 s transmission from the
+   audio samples every two minutes (the audio is held whole, decoded to 16 kHz float32).
 
 The printout goes to stdout and to ``bench/results/faults.txt``.
 
@@ -163,6 +166,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=21)
+    ap.add_argument("--hours", type=float, default=3.0,
+                    help="length of the long recording of part 3 (0 leaves part 3 out)")
     ap.add_argument("--delay", type=float, default=0.01,
                     help="seconds per window in the killed run, so the kill lands mid-batch")
     args = ap.parse_args()
@@ -238,7 +243,54 @@ def main() -> None:
                 f"{sum(p.startswith('calls/') for p in exported)} under their old paths")
         out.say(f"   tables identical except for the paths: {'yes' if same else 'no'}")
         os.chdir(ROOT)
+        if args.hours:
+            long_recording(out, Path(tmp), args.hours)
     out.write(RESULTS)
+
+
+def long_recording(out: Printout, tmp: Path, hours: float) -> None:
+    """Part 3: ``dispatch transcribe`` on a long MP3 in a process of its own; its peak RSS."""
+    path = tmp / "long.mp3"
+    write_long_mp3(path, hours)
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "pipeline", "transcribe", str(path),
+                              "--out", str(tmp / "long-out"), "-q"], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    error = child.stderr.read().decode(errors="replace").strip().splitlines()
+    with (tmp / "long-out" / "segments.csv").open(encoding="utf-8-sig") as f:
+        segments = sum(1 for _ in f) - 1
+    out.say(f"\n3. dispatch transcribe on a {hours:g}-hour MP3 ({path.stat().st_size / 1e6:.0f} MB, "
+            f"a transmission every 2 min), tiny.en, speakers labelled: exit {child.returncode}"
+            f"{' (' + error[-1] + ')' if child.returncode and error else ''}, {segments} segments, "
+            f"{time.perf_counter() - started:.0f} s")
+    out.say(f"   peak memory (max RSS): {usage.ru_maxrss / 1e6:.2f} GB; the decoded audio alone is "
+            f"{hours * 3600 * 16000 * 4 / 1e9:.2f} GB")
+
+
+def write_long_mp3(path: Path, hours: float, every_s: int = 120, clip_s: int = 12) -> None:
+    """A quiet channel: low noise, and a clip of the demo's recording every ``every_s``."""
+    import av
+
+    from pipeline import audio
+
+    sr = audio.SAMPLE_RATE
+    clip = audio.load_audio(ROOT / "audio_samples" / "dispatch-channel.mp3")[: clip_s * sr]
+    rng = np.random.default_rng(0)
+    block = every_s * sr
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mp3", rate=sr)
+        stream.bit_rate, stream.layout = 32000, "mono"
+        for start in range(0, int(hours * 3600 * sr), block):
+            x = rng.standard_normal(block).astype(np.float32) * np.float32(0.003)
+            x[: len(clip)] += clip
+            frame = av.AudioFrame.from_ndarray(x.reshape(1, -1), format="flt", layout="mono")
+            frame.sample_rate = sr
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
 
 
 _DECODED: list[str] = []
