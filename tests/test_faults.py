@@ -51,6 +51,21 @@ def test_escape_sequences_in_an_article_never_reach_the_quotes(tmp_path, sequenc
     assert quote.attributed_to == "the dispatcher"
 
 
+def test_quotes_piped_and_written_with_o_are_the_same_clean_bytes(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    Path("hostile.txt").write_text("The dispatcher said, \x1b[31m“Units respond \x1b]0;done\x07"
+                                   "to Main Street.”\x1b[2K\n", encoding="utf-8")
+    piped = CliRunner().invoke(cli, ["quotes", "hostile.txt"])
+    written = CliRunner().invoke(cli, ["quotes", "hostile.txt", "-o", "quotes.csv"])
+    assert piped.exit_code == written.exit_code == 0
+    assert piped.stdout_bytes == Path("quotes.csv").read_bytes()
+    assert b"\x1b" not in piped.stdout_bytes and b"Units respond to Main Street." in piped.stdout_bytes
+
+
 def test_articles_sharing_a_stem_get_different_quote_ids(tmp_path):
     (tmp_path / "inject.html").write_text("<p>He said “clear out now.”</p>", encoding="utf-8")
     (tmp_path / "inject.txt").write_text("He said “stand by please.”", encoding="utf-8")
@@ -537,14 +552,18 @@ def test_a_full_disk_while_writing_a_table_leaves_the_last_complete_one(dispatch
     assert not [p for p in Path("out").iterdir() if p.name.endswith(".tmp")]
 
 
-def _vbr_mp3(path: Path, samples) -> Path:
-    """An MP3 with a header stating its length, as encoders write for variable bit rates."""
+def _mp3(path: Path, samples, constant: bool = False) -> Path:
+    """An MP3 with a header stating its length (Xing for variable bit rates, Info for a
+    constant one), as LAME writes to a file it can seek."""
     import av
     import numpy as np
 
     with av.open(str(path), "w") as out:
         stream = out.add_stream("mp3", rate=16000)
-        stream.options = {"q": "5"}
+        if constant:
+            stream.bit_rate = 32000
+        else:
+            stream.options = {"q": "5"}
         frame = av.AudioFrame.from_ndarray((samples[None, :] * 32767).astype(np.int16),
                                            format="s16", layout="mono")
         frame.sample_rate = 16000
@@ -553,14 +572,15 @@ def _vbr_mp3(path: Path, samples) -> Path:
     return path
 
 
-@pytest.mark.parametrize("kind", ["wav", "mp3"])
+@pytest.mark.parametrize("kind", ["wav", "vbr.mp3", "cbr.mp3"])
 def test_a_truncated_file_is_flagged_not_taken_for_whole(tmp_path, kind):
     """A file cut to its first 30 % keeps a header stating the whole length: what decodes
     is kept, and the shortfall is written down."""
     from pipeline import audio
 
     wav = Path(__file__).parent / "data" / "phone-call.wav"
-    whole = wav if kind == "wav" else _vbr_mp3(tmp_path / "whole.mp3", audio.load_audio(wav))
+    whole = wav if kind == "wav" else _mp3(tmp_path / f"whole.{kind}", audio.load_audio(wav),
+                                           constant=kind == "cbr.mp3")
     cut = tmp_path / f"cut.{kind}"
     data = whole.read_bytes()
     cut.write_bytes(data[: int(len(data) * 0.3)])
