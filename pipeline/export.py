@@ -213,10 +213,16 @@ def keep_earlier(out_dir: str | Path, names: Iterable[str]) -> Path | None:
     """Move the tables ``names`` that an earlier run left in ``out_dir`` into
     ``out_dir/runs/<when they were written>/``, so a new run never replaces them.
 
+    The earlier run's ``run.json`` is copied beside them (it stays in ``out_dir`` for the
+    tables not moved), so their recording paths keep their root.
+
     Returns:
         The folder they were moved to, or None when there were none.
     """
+    import shutil
     from datetime import datetime
+
+    from pipeline.tablepaths import RUN_FILE
 
     out = Path(out_dir)
     found = [out / n for n in names if (out / n).is_file()]
@@ -231,6 +237,8 @@ def keep_earlier(out_dir: str | Path, names: Iterable[str]) -> Path | None:
     folder.mkdir(parents=True)
     for path in found:
         path.replace(folder / path.name)
+    if (out / RUN_FILE).is_file():
+        shutil.copy2(out / RUN_FILE, folder / RUN_FILE)
     return folder
 
 

@@ -198,7 +198,8 @@ def test_a_second_verify_keeps_the_first_runs_tables(runner, batch_dir, tmp_path
     result = _verify(runner, batch_dir, second, out)
     assert result.exit_code == 0, result.output
     [kept] = (out / export.RUNS_DIR).iterdir()
-    assert sorted(p.name for p in kept.iterdir()) == ["quote_words.csv", "quotes.csv"]
+    assert sorted(p.name for p in kept.iterdir()) == ["quote_words.csv", "quotes.csv", "run.json"]
+    assert (kept / "run.json").read_text() == (out / "run.json").read_text()  # the same root
     assert "mine-1" in (kept / "quotes.csv").read_text()
     assert "other-1" in (out / "quotes.csv").read_text() and "mine-1" not in (out / "quotes.csv").read_text()
 
