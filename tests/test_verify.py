@@ -4,6 +4,8 @@ The judge is stubbed here (these are claims about bookkeeping, not about audio);
 the real model's verdicts are tested in test_adjudicate.py and end to end below.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -268,6 +270,42 @@ def test_weak_match_is_searched_in_the_audio(run, monkeypatch):
                                [object()])
     assert c.verdict == "unverifiable" and "does not rule it out" in c.reasons[-1]
     assert c.listen_start_s < c.start_s and c.listen_end_s > c.end_s
+
+
+class PlaceScorer:
+    """A stub judge that scores a text by where its window lies: ``here`` on audio that
+    overlaps [start, end] s, ``elsewhere`` on the rest (the samples are a ramp of seconds)."""
+
+    def __init__(self, start: float, end: float, here: float, elsewhere: float):
+        self.span, self.here, self.elsewhere = (start, end), here, elsewhere
+
+    def encode(self, samples):
+        return float(samples[0]) * 100, float(samples[-1]) * 100  # first and last second
+
+    def score(self, ctx, texts):
+        inside = ctx[0] < self.span[1] and self.span[0] < ctx[1]
+        return [SimpleNamespace(mean=self.here if inside else self.elsewhere) for _ in texts]
+
+
+def ramp(recording):
+    """60 s whose every sample is its time in hundreds of seconds."""
+    return (np.arange(16000 * 60, dtype=np.float32) / 16000 / 100).astype(np.float32)
+
+
+@pytest.mark.parametrize("held,here,verdict", [
+    (0.2, -2.0, "not_found"),      # few words held, and the audio fits it no better there
+    (0.2, -0.5, "unverifiable"),   # few words held, but the audio there fits it far better
+    (0.8, -2.0, "unverifiable"),   # most words held, fits as well as elsewhere: may be misheard
+    (0.8, -2.6, "not_found"),      # most words held, yet other audio fits it better
+])
+def test_a_weak_match_is_weighed_against_other_audio(run, monkeypatch, held, here, verdict):
+    q = Quote("q1", "a.txt", "no one sending anybody to the scene tonight at all")
+    [found] = run([q], verdict="verbatim")
+    monkeypatch.setattr(verify, "adjudicate", holding(held))
+    scorer = PlaceScorer(found.start_s, found.end_s, here=here, elsewhere=-2.0)
+    [c] = verify.verify_quotes([q], [transcript()], ramp, [scorer])
+    assert c.verdict == verdict
+    assert f"{here + 2:+.2f} nats per token against other transmissions at best" in " ".join(c.reasons)
 
 
 def test_excerpt_of_a_longer_quote_is_no_rival_version(run):
