@@ -282,7 +282,7 @@ def write_long_mp3(path: Path, hours: float, every_s: int = 120, clip_s: int = 1
     with av.open(str(path), "w") as container:
         stream = container.add_stream("mp3", rate=sr)
         stream.bit_rate, stream.layout = 32000, "mono"
-        for start in range(0, int(hours * 3600 * sr), block):
+        for _ in range(-(-int(hours * 3600 * sr) // block)):
             x = rng.standard_normal(block).astype(np.float32) * np.float32(0.003)
             x[: len(clip)] += clip
             frame = av.AudioFrame.from_ndarray(x.reshape(1, -1), format="flt", layout="mono")
