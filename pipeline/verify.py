@@ -115,11 +115,6 @@ class VerifyOptions:
     log-probability per token) than other transmissions' audio may be there, however few
     of its words were heard: ``unverifiable``. On the development sets (a2g-dev, hard-dev)
     absent lines reached at most +0.45, spoken ones mostly +0.7 to +4."""
-    absent_fit_nats: float = 0.3
-    """A weakly matched quote that the audio of every stretch judged fits this much worse
-    than other transmissions' audio is ``not_found`` even where some of its words were
-    heard. On the development sets, where the share held said "misheard", absent lines
-    fell to -0.82 and spoken ones to -0.19 at best."""
     loop_repeats: int = 3
     """A run of words the recogniser wrote this many times over in a row is a decoder loop:
     cut to its first pass before judging (a loop is no evidence)."""
@@ -365,14 +360,11 @@ def _second_chance(quote: Quote, index: WordIndex, samples_for, scorers,
 
     The few stretches whose transcript shares most words with the quote (down to
     ``search_score``) are judged on the audio. Where the audio confirms the quote, it is
-    found there. Otherwise two measures decide between "misheard" and "absent": the share
-    of the quote's words the audio holds there, and how much better the audio there fits
-    the quote than other transmissions' audio does (``_fit_elsewhere``). The line may be
-    there, misheard (``unverifiable``, with the span to replay) where the audio holds at
-    least ``absent_held_share`` of its words, unless every stretch judged fits the quote
-    worse than other audio by ``absent_fit_nats``; or where one fits the quote
-    ``held_fit_nats`` better than any other audio, however few words were heard. Else it
-    is ``not_found``.
+    found there. Otherwise the line may be there, misheard (``unverifiable``, with the span
+    to replay), where the audio holds at least ``absent_held_share`` of its words, or where
+    the audio of a stretch fits the quote ``held_fit_nats`` better than other
+    transmissions' audio does (``_fit_elsewhere``), however few words were heard. Only
+    where neither holds is it ``not_found``.
     """
     reason = "no recording holds words close enough to this quote"
     weak = index.locate(quote, top_k=options.search_regions, min_score=options.search_score)
@@ -396,8 +388,7 @@ def _second_chance(quote: Quote, index: WordIndex, samples_for, scorers,
     where = f"{best.recording} {best.start_s:.1f}-{best.end_s:.1f} s"
     fit_note = "" if fit is None else (f"the audio fits the quote {fit:+.2f} nats per token "
                                        "against other transmissions at best")
-    if (fit is not None and fit >= options.held_fit_nats) or (
-            held >= options.absent_held_share and (fit is None or fit > -options.absent_fit_nats)):
+    if held >= options.absent_held_share or (fit is not None and fit >= options.held_fit_nats):
         best.verdict = Verdict.UNVERIFIABLE
         best.confidence = options.adjudicate.unverifiable_confidence
         best.doubt = max(best.doubt, 1.0)

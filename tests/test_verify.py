@@ -295,8 +295,7 @@ def ramp(recording):
 @pytest.mark.parametrize("held,here,verdict", [
     (0.2, -2.0, "not_found"),      # few words held, and the audio fits it no better there
     (0.2, -0.5, "unverifiable"),   # few words held, but the audio there fits it far better
-    (0.8, -2.0, "unverifiable"),   # most words held, fits as well as elsewhere: may be misheard
-    (0.8, -2.6, "not_found"),      # most words held, yet other audio fits it better
+    (0.8, -2.6, "unverifiable"),   # most words held: may be misheard, however it fits
 ])
 def test_a_weak_match_is_weighed_against_other_audio(run, monkeypatch, held, here, verdict):
     q = Quote("q1", "a.txt", "no one sending anybody to the scene tonight at all")
