@@ -375,7 +375,7 @@ def run_search(name: str, items, audio, scorers, engine, options, absent=(), bes
     flat += [(line, line.text, "absent") for line in absent]
     quotes = [Quote(f"q{i}", truth, text, [text]) for i, (_, text, truth) in enumerate(flat)]
     lines = [line for line, _ in items]
-    report(f"-- located by search in {len(transcripts)} recording(s), as dispatch verify does; "
+    report(f"-- {name}: located by search in {len(transcripts)} recording(s), as dispatch verify does; "
            f"{len(absent)} absent lines (other calls' lines, said elsewhere)")
     report(HEADER.format("place") + f" {'right place':>11}")
     places = [("best match", 0)] if best_match else []
