@@ -160,9 +160,8 @@ def _decode(path: str | Path, fmt: str, layout: str | None, rate: int | None):
         if not rate:
             raise AudioError(path, "corrupt or truncated (no sample rate)")
         resampler = av.AudioResampler(format=fmt, layout=layout, rate=rate)
-        chunks, bad = _decode_stream(container, stream, resampler)
+        samples, bad = _decode_stream(container, stream, resampler)
         channels = len(av.AudioLayout(layout).channels)
-    samples = _join(chunks)
     if samples.size == 0:
         reason = "corrupt or truncated (nothing decodable)" if bad else "empty (no audio samples)"
         raise AudioError(path, reason)
@@ -171,9 +170,9 @@ def _decode(path: str | Path, fmt: str, layout: str | None, rate: int | None):
     return samples, rate, channels
 
 
-def _decode_stream(container, stream, resampler) -> tuple[list[np.ndarray], int]:
-    """Decode and resample every packet, skipping the bad ones; returns blocks of samples
-    (see ``_Blocks``) and the count of bad packets."""
+def _decode_stream(container, stream, resampler) -> tuple[np.ndarray, int]:
+    """Decode and resample every packet, skipping the bad ones; returns the samples and
+    the count of bad packets."""
     import av
 
     blocks = _Blocks()
@@ -192,7 +191,7 @@ def _decode_stream(container, stream, resampler) -> tuple[list[np.ndarray], int]
         log.debug("demuxing stopped: %s", e)
         bad += 1
     blocks.extend(f.to_ndarray().ravel() for f in resampler.resample(None))
-    return blocks.close(), bad
+    return blocks.joined(), bad
 
 
 class _Blocks:
@@ -200,8 +199,8 @@ class _Blocks:
 
     A decoder's frames are small arrays that the C allocator keeps in its heap even once
     freed; gathering them into blocks of ``_BLOCK`` samples (each its own mapping, handed
-    back to the system when freed) lets ``_join`` build the whole recording while holding
-    little more than one copy of it.
+    back to the system when freed) lets :meth:`joined` build the whole recording while
+    holding little more than one copy of it.
     """
 
     def __init__(self):
@@ -221,27 +220,24 @@ class _Blocks:
             self.blocks.append(np.concatenate(self._pending))
             self._pending, self._size = [], 0
 
-    def close(self) -> list[np.ndarray]:
+    def joined(self) -> np.ndarray:
+        """All the samples as one array, each block freed once copied, so that joining
+        needs little more memory than the audio itself (``np.concatenate`` would hold it
+        twice)."""
         self._flush()
-        return self.blocks
+        if not self.blocks:
+            return np.zeros(0, np.float32)
+        out = np.empty(sum(len(b) for b in self.blocks), dtype=self.blocks[0].dtype)
+        at = 0
+        while self.blocks:
+            block = self.blocks.pop(0)
+            out[at:at + len(block)] = block
+            at += len(block)
+        return out
 
 
 _BLOCK = 1 << 21
 """Samples per block of decoded audio (8 MB of float32)."""
-
-
-def _join(chunks: list[np.ndarray]) -> np.ndarray:
-    """The chunks as one array, each chunk freed once copied, so that joining needs little
-    more memory than the audio itself (``np.concatenate`` would hold it twice)."""
-    if not chunks:
-        return np.zeros(0, np.float32)
-    out = np.empty(sum(len(c) for c in chunks), dtype=chunks[0].dtype)
-    at = 0
-    for k, chunk in enumerate(chunks):
-        out[at:at + len(chunk)] = chunk
-        at += len(chunk)
-        chunks[k] = None
-    return out
 
 
 def load_audio(path: str | Path, sr: int = SAMPLE_RATE) -> np.ndarray:
