@@ -12,10 +12,14 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pipeline import __version__
+
+if TYPE_CHECKING:
+    from pipeline.tablepaths import TablePaths
 
 DEFAULT_OUT = "results"
 TABLES = ("segments", "words", "speakers", "quotes")
@@ -166,8 +170,9 @@ def _parse_output_formats(_ctx, _param, value: str | None) -> tuple[str, ...]:
 
 
 def _write_extras(transcripts, out_dir: str, output_formats: Sequence[str], tables: Sequence[Path],
-                  excel: bool) -> None:
-    """The per-recording files of ``--output-format``, and ``--excel``'s byte-order marks."""
+                  excel: bool, paths: TablePaths | None = None) -> None:
+    """The per-recording files of ``--output-format`` (JSON names each recording as the
+    tables do, by ``paths``), and ``--excel``'s byte-order marks."""
     from pipeline import export, formats
 
     with writing(out_dir):
@@ -176,7 +181,7 @@ def _write_extras(transcripts, out_dir: str, output_formats: Sequence[str], tabl
                 if Path(path).suffix == ".csv":
                     export.with_bom(path)
         if output_formats:
-            written = formats.write_transcripts(transcripts, out_dir, output_formats)
+            written = formats.write_transcripts(transcripts, out_dir, output_formats, paths)
             folders = sorted({str(Path(out_dir) / f) for f in output_formats})
             info(f"wrote {len(written)} files in {', '.join(folders)}")
 
@@ -335,7 +340,8 @@ def transcribe(paths, model, engine, beam_size, prompt, vocab, jobs, threads, no
         summary = transcribe_paths(paths, options, out_dir, calls=calls, jobs=jobs, threads=threads,
                                    speakers=speakers, progress=not (quiet or quiet_run()),
                                    cluster=_cluster_spec(cluster, ship_audio))
-    _write_extras(summary.transcripts, out_dir, output_formats, summary.tables, excel)
+    _write_extras(summary.transcripts, out_dir, output_formats, summary.tables, excel,
+                  summary.table_paths)
     _print_summary(summary)
     _print_calls(summary)
     if summary.failures:
@@ -436,7 +442,8 @@ def export_cmd(table, fmt, out_dir, output_formats, excel):
             if table != "segments":
                 raise click.ClickException(f"{'/'.join(output_formats) or fmt} files hold segments, "
                                            f"not {table}")
-            written = formats.write_transcripts(transcripts, out_dir, output_formats or (fmt,))
+            written = formats.write_transcripts(transcripts, out_dir, output_formats or (fmt,),
+                                                of_results(out_dir))
             folders = sorted({str(Path(out_dir) / f) for f in output_formats or (fmt,)})
             info(f"wrote {len(written)} files in {', '.join(folders)}")
             return
@@ -583,7 +590,7 @@ def verify(quote_paths, encoding, paths, judge_model, witness_model, glossaries,
                            progress=not (quiet or quiet_run()),
                            cluster=_cluster_spec(cluster, ship_audio), encoding=encoding)
     _write_extras(run.summary.transcripts, out_dir, output_formats,
-                  [*run.summary.tables, *run.paths], excel)
+                  [*run.summary.tables, *run.paths], excel, run.summary.table_paths)
     _print_summary(run.summary)
     quiet = quiet or quiet_run()
     info()

@@ -18,6 +18,7 @@ from pathlib import Path, PurePath, PurePosixPath
 
 from pipeline.files import atomic_path
 from pipeline.records import CallInfo, Segment, Transcript
+from pipeline.tablepaths import TablePaths
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +128,10 @@ def to_tsv(transcript: Transcript) -> str:
     return "\n".join(rows) + "\n"
 
 
-def transcript_dict(transcript: Transcript) -> dict:
+def transcript_dict(transcript: Transcript, recording: str | None = None) -> dict:
     """The nested form of a transcript: ``segments[].words[]``, speakers on both, and
     wall-clock times (ISO 8601) where the call's metadata or the file name says when the
-    recording starts."""
+    recording starts; ``recording`` names it (default: the transcript's own name)."""
     start = recording_start(transcript.recording, transcript.call)
 
     def when(seconds: float) -> str | None:
@@ -139,7 +140,7 @@ def transcript_dict(transcript: Transcript) -> dict:
         return (start + timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
 
     return {
-        "recording": transcript.recording,
+        "recording": recording or transcript.recording,
         "sha256": transcript.sha256,
         "duration": round(transcript.duration, 3),
         "model": transcript.model,
@@ -193,9 +194,9 @@ def _iso(when: datetime | None) -> str | None:
     return None if when is None else when.isoformat()
 
 
-def to_json(transcript: Transcript) -> str:
+def to_json(transcript: Transcript, recording: str | None = None) -> str:
     """:func:`transcript_dict` as JSON (UTF-8 as written; ``/`` not escaped)."""
-    return json.dumps(transcript_dict(transcript), ensure_ascii=False, indent=1) + "\n"
+    return json.dumps(transcript_dict(transcript, recording), ensure_ascii=False, indent=1) + "\n"
 
 
 RENDERERS: dict[str, Callable[[Transcript], str]] = {
@@ -247,13 +248,15 @@ def _distinct(stem: str, group: list[str]) -> dict[str, PurePosixPath]:
 
 
 def write_transcripts(transcripts: Iterable[Transcript], out_dir: str | Path,
-                      formats: Sequence[str]) -> list[Path]:
+                      formats: Sequence[str], paths: TablePaths | None = None) -> list[Path]:
     """Write each transcript in each format as ``out_dir/<format>/<name>.<ext>``.
 
     Args:
         transcripts: The recordings.
         out_dir: The output folder; each format gets a folder of its own.
         formats: Names from ``OUTPUT_FORMATS`` or ``WORD_VTT``.
+        paths: How the run's tables name the recordings: JSON then names each one as the
+            tables do, and ``out_dir/json/run.json`` records their root, as beside the tables.
 
     Returns:
         The files written, each whole (written beside its name and renamed onto it).
@@ -267,10 +270,20 @@ def write_transcripts(transcripts: Iterable[Transcript], out_dir: str | Path,
             path = folder / f"{names[t.recording]}.{EXTENSIONS.get(fmt, fmt)}"
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(path) as tmp:
-                Path(tmp).write_text(RENDERERS[fmt](t), encoding="utf-8")
+                Path(tmp).write_text(_render(fmt, t, paths), encoding="utf-8")
             written.append(path)
+    if paths is not None and "json" in formats:
+        root = paths.found_under or paths.root  # the root the tables' run.json gives now
+        TablePaths(root, paths.cwd).write(Path(out_dir) / "json")
     log.info("wrote %d files in %s", len(written), out_dir)
     return written
+
+
+def _render(fmt: str, transcript: Transcript, paths: TablePaths | None) -> str:
+    """One transcript in one format; JSON names the recording as the tables do, given ``paths``."""
+    if fmt == "json" and paths is not None:
+        return to_json(transcript, paths.table_path(transcript.recording))
+    return RENDERERS[fmt](transcript)
 
 
 MARKDOWN_COLUMNS = (("quote_id", "Quote id"), ("quote_text", "Quote"), ("verdict", "Verdict"),

@@ -3,6 +3,8 @@ the tables a spreadsheet opens (byte-order mark), JSON as written, runs kept."""
 
 import csv
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -158,6 +160,35 @@ def test_transcribe_writes_each_output_format_named_after_the_recording(runner, 
     assert sorted(p.relative_to(out).as_posix() for p in out.glob("*/a.*")) == [
         "json/a.json", "srt/a.srt", "tsv/a.tsv", "txt/a.txt", "vtt/a.vtt"]
     assert (out / "txt" / "a.txt").read_text() == "ten four\ndispatch\n"  # the fake engine's two segments
+
+
+def test_json_names_each_recording_as_the_tables_do_with_their_root_beside_it(
+        runner, batch_dir, tmp_path, monkeypatch):
+    elsewhere, out = tmp_path / "elsewhere", tmp_path / "out"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the recordings are not under the current folder
+    recordings = [str(batch_dir / "a.wav"), str(batch_dir / "night" / "b.wav")]
+
+    def json_recordings() -> set[str]:
+        """The JSON files' recordings, each found under the root in json/run.json."""
+        root = json.loads((out / "json" / "run.json").read_text())["root"]
+        assert root == json.loads((out / "run.json").read_text())["root"] == str(batch_dir)
+        named = {json.loads(p.read_text())["recording"] for p in (out / "json").rglob("*.json")
+                 if p.name != "run.json"}
+        assert all((Path(root) / r).is_file() for r in named)
+        return named
+
+    result = runner.invoke(cli_module.cli, ["transcribe", *recordings, "--out", str(out), "-q",
+                                            "--no-speakers", "--output-format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(open(out / "segments.csv", encoding="utf-8")))
+    assert {r["recording"] for r in rows} == {"a.wav", "night/b.wav"}
+    assert json_recordings() == {"a.wav", "night/b.wav"}
+    shutil.rmtree(out / "json")
+    result = runner.invoke(cli_module.cli, ["export", "segments", "--output-format", "json",
+                                            "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json_recordings() == {"a.wav", "night/b.wav"}
 
 
 def test_export_subtitles_are_named_by_stem_not_by_the_whole_path(runner, batch_dir, tmp_path):
