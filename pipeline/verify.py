@@ -36,6 +36,7 @@ from pipeline.adjudicate import (
 from pipeline.audio import SAMPLE_RATE
 from pipeline.calls import scope_quotes
 from pipeline.errors import DispatchError
+from pipeline.excerpts import ExcerptOptions, cut_short
 from pipeline.lines import assign_lines, compare_line_versions
 from pipeline.locate import LocateOptions, Region, WordIndex
 from pipeline.progress import bar as progress_bar
@@ -73,6 +74,8 @@ class VerifyOptions:
     """How quotes are searched for in the transcripts."""
     adjudicate: AdjudicateOptions = field(default_factory=AdjudicateOptions)
     """How a located quote is judged on its audio."""
+    excerpt: ExcerptOptions = field(default_factory=ExcerptOptions)
+    """When a confirmed quote is cut short of what was said in one breath."""
     version_margin: float = 0.3
     """Mean log-probability per token by which one version of a line must beat another
     for the loser to lose a ``verbatim`` verdict."""
@@ -238,7 +241,30 @@ def check_quote(quote: Quote, index: WordIndex, samples_for: Callable[[str], np.
     check = _join(quote, judged, index)
     if note:
         check.reasons.append(note)
+    if len(judged) == 1 and check.verdict in (Verdict.VERBATIM, Verdict.MINOR):
+        _mark_cut_short(check, judged[0], index, options.excerpt)
     return check
+
+
+def _mark_cut_short(check: QuoteCheck, part: JudgedPart, index: WordIndex,
+                    options: ExcerptOptions) -> None:
+    """A confirmed quote that stops a word or two short of what was said in one breath is
+    a ``misquote`` (see :mod:`pipeline.excerpts`), where its edge words are the words heard
+    at the edges of its place."""
+    region = part.region
+    transcript = index.transcript(region.recording)
+    words = transcript.words
+    quoted = split_words(part.text)
+    if not quoted or not (_plain(quoted[0]) == _plain(words[region.word_start].word)
+                          and _plain(quoted[-1]) == _plain(words[region.word_end - 1].word)):
+        return
+    cut = cut_short(transcript, region.word_start, region.word_end, options)
+    if cut is None:
+        return
+    check.verdict = Verdict.MISQUOTE
+    check.confidence = options.confidence
+    check.differences.append(cut.difference())
+    check.reasons.append("every word was said, but the quote is cut short mid-phrase")
 
 
 def _best_place(quote: Quote, judged: JudgedPart, index: WordIndex, samples_for, scorers,
