@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline import spoken
+from pipeline import text as textmod
 from pipeline.records import Transcript, Word
 
 BOUNDARY = tuple(".,?!;:")
@@ -43,8 +44,8 @@ class ExcerptOptions:
     """The left-off words follow the quote's edge word within this many seconds."""
     min_probability: float = 0.5
     """Each left-off word is heard at least this clearly (the recogniser's probability)."""
-    confidence: float = 0.9
-    """How clearly a cut-short quote is decided (before calibration)."""
+    strength: float = 0.9
+    """The strength of a cut-short verdict (see :mod:`pipeline.calibration`)."""
 
 
 @dataclass
@@ -54,49 +55,70 @@ class CutShort:
     side: str
     """``start`` or ``end``: which edge of the quote they continue."""
     words: list[str]
-    """The left-off words, as heard."""
+    """The left-off words, as heard (or the heard word the quote's edge word is part of)."""
+    part_of: str = ""
+    """The quote's edge word, where the quote cuts a heard word ("thirty-three" of "833")."""
 
     def difference(self) -> str:
         said = " ".join(self.words)
+        if self.part_of:
+            return f'audio says "{said}", the quote only "{self.part_of}" of it'
         if self.side == "end":
             return f'audio goes on "{said}" in the same breath; the quote stops before it'
         return f'audio begins "{said}" in the same breath; the quote leaves it off'
 
 
-def cut_short(transcript: Transcript, word_start: int, word_end: int,
+def cut_short(transcript: Transcript, word_start: int, word_end: int, quoted: list[str],
               options: ExcerptOptions | None = None) -> CutShort | None:
-    """Whether the quote heard at ``transcript.words[word_start:word_end]`` stops short of
-    a boundary at its end (checked first) or its start.
+    """Whether the quote ``quoted`` (its words), heard at
+    ``transcript.words[word_start:word_end]``, stops short of a boundary at its end (checked
+    first) or its start. An edge is looked at only where the heard word there is the
+    quote's edge word, or holds it and more (the quote's "thirty-three" of a heard "833").
 
     >>> from pipeline.records import Segment
     >>> said = "Eight thirty-three, do you want a canine unit?".split()
     >>> words = [Word(i * 0.4, i * 0.4 + 0.35, w, 0.9) for i, w in enumerate(said)]
     >>> t = Transcript("a.wav", "", 4.0, "base", "", [Segment(0, 0.0, 4.0, " ".join(said), words)])
-    >>> cut_short(t, 0, 7).words
+    >>> cut_short(t, 0, 7, said[:7]).words
     ['unit?']
-    >>> cut_short(t, 2, 8) is None  # starts after the call sign's comma: an excerpt
+    >>> cut_short(t, 2, 8, said[2:]) is None  # starts after the call sign's comma: an excerpt
     True
     """
     options = options or ExcerptOptions()
     words, segment_of = _words_by_segment(transcript)
-    if not words or not any(w.word.rstrip().endswith(BOUNDARY) for w in words):
+    if not quoted or not words or not any(w.word.rstrip().endswith(BOUNDARY) for w in words):
         return None
-    if word_end < len(words):
-        run = _run(words, segment_of, word_end - 1, +1, options)
-        if run:
-            return CutShort("end", [words[i].word.strip() for i in run])
-    if word_start > 0:
-        run = _run(words, segment_of, word_start, -1, options)
-        if run:
-            return CutShort("start", [words[i].word.strip() for i in reversed(run)])
+    for side, edge, step, quoted_word in (("end", word_end - 1, +1, quoted[-1]),
+                                          ("start", word_start, -1, quoted[0])):
+        heard, said = _tokens(words[edge].word), _tokens(quoted_word)
+        if heard == said:
+            run = _run(words, segment_of, edge, step, options)
+            if run:
+                return CutShort(side, [words[i].word.strip() for i in sorted(run)])
+        elif _holds_more(heard, said, side) and _clear(words[edge], options) \
+                and len(heard) - len(said) <= options.max_words \
+                and _run(words, segment_of, edge, step, options, bounded=True) == []:
+            return CutShort(side, [words[edge].word.strip()], quoted_word)
     return None
 
 
+def _tokens(word: str) -> list[str]:
+    return [t.text for t in textmod.normalize(word)]
+
+
+def _holds_more(heard: list[str], said: list[str], side: str) -> bool:
+    """Whether a heard word holds the quote's edge word and more beyond the quote's edge."""
+    if not said or len(heard) <= len(said):
+        return False
+    return heard[:len(said)] == said if side == "end" else heard[-len(said):] == said
+
+
 def _run(words: list[Word], segment_of: list[int], edge: int, step: int,
-         options: ExcerptOptions) -> list[int]:
+         options: ExcerptOptions, bounded: bool = False) -> list[int] | None:
     """The indices of the words that run on from ``words[edge]`` (in direction ``step``)
-    up to a boundary, if there are at most ``max_words`` of them, all heard clearly;
-    else none."""
+    up to a boundary, if there are at most ``max_words`` of them, all heard clearly; else
+    none (``[]``, or None with ``bounded``, which tells a boundary right at the edge,
+    ``[]``, from none)."""
     run, last = [], edge
     while len(run) <= options.max_words:
         nxt = last + step
@@ -106,10 +128,8 @@ def _run(words: list[Word], segment_of: list[int], edge: int, step: int,
         gap = after.start - before.end
         if before.word.rstrip().endswith(BOUNDARY) or gap >= options.pause_s:
             return run
-        if not run and gap > options.glued_s:
-            return []
-        if not _clear(words[nxt], options):
-            return []
+        if bounded or (not run and gap > options.glued_s) or not _clear(words[nxt], options):
+            return None if bounded else []
         run.append(nxt)
         last = nxt
     return []

@@ -21,6 +21,11 @@ def transcript(*segments: str, pause_after: int = -1, unclear: int = -1) -> Tran
     return Transcript("a.wav", "", t, "base", "", segs)
 
 
+def heard_cut(t: Transcript, start: int, end: int):
+    """``cut_short`` for a quote of exactly the words heard at ``start:end``."""
+    return cut_short(t, start, end, [w.word for w in t.words[start:end]])
+
+
 CANINE = "Eight thirty-three, do you want a canine unit?"
 
 
@@ -32,7 +37,7 @@ CANINE = "Eight thirty-three, do you want a canine unit?"
     ("Copy, we are en route now. Over.", 1, 3, None),  # three words short: an excerpt
 ])
 def test_cut_short_phrases(said, start, end, left_off):
-    cut = cut_short(transcript(said), start, end)
+    cut = cut_short(transcript(said), start, end, said.split()[start:end])
     if left_off is None:
         assert cut is None
     else:
@@ -46,32 +51,45 @@ def test_cut_short_phrases(said, start, end, left_off):
     ("Medic two is en route to the scene now.", 0, 5),     # four words short of the end
 ])
 def test_excerpts_at_boundaries_stand(said, start, end):
-    assert cut_short(transcript(said), start, end) is None
+    assert cut_short(transcript(said), start, end, said.split()[start:end]) is None
 
 
 def test_a_pause_is_a_boundary():
     said = "do you want a canine unit"  # no punctuation but the next line's
     t = transcript(said + " out there.", pause_after=5)
-    assert cut_short(t, 0, 6) is None
-    assert cut_short(t, 0, 5).words == ["unit"]
+    assert heard_cut(t, 0, 6) is None
+    assert heard_cut(t, 0, 5).words == ["unit"]
 
 
 def test_the_end_of_a_transmission_is_a_boundary():
     t = transcript("do you want a canine unit", "Ten four.")
-    assert cut_short(t, 0, 5).words == ["unit"]
-    assert cut_short(t, 0, 6) is None
+    assert heard_cut(t, 0, 5).words == ["unit"]
+    assert heard_cut(t, 0, 6) is None
 
 
 def test_unclear_or_filler_words_are_no_evidence():
-    assert cut_short(transcript(CANINE, unclear=7), 0, 7) is None
-    assert cut_short(transcript("Send a unit to the corner uh."), 0, 6) is None
+    assert heard_cut(transcript(CANINE, unclear=7), 0, 7) is None
+    assert heard_cut(transcript("Send a unit to the corner uh."), 0, 6) is None
 
 
 def test_no_punctuation_no_rule():
-    assert cut_short(transcript("eight thirty three do you want a canine unit"), 0, 7) is None
+    assert heard_cut(transcript("eight thirty three do you want a canine unit"), 0, 7) is None
 
 
 def test_more_than_max_words_is_an_excerpt():
     said = "We're not sending anybody to that location."
-    assert cut_short(transcript(said), 2, 7) is not None
-    assert cut_short(transcript(said), 2, 7, ExcerptOptions(max_words=1)) is None
+    assert cut_short(transcript(said), 2, 7, said.split()[2:7]) is not None
+    assert cut_short(transcript(said), 2, 7, said.split()[2:7], ExcerptOptions(max_words=1)) is None
+
+
+@pytest.mark.parametrize("quoted, cut", [
+    ("thirty-three, we're trying to clear out.", True),   # a cut call sign heard as one word
+    ("Eight thirty-three, we're trying to clear out.", False),
+    ("eight, thirty-three we're trying to clear out.", False),  # not the heard word's edge
+])
+def test_a_quote_that_cuts_a_heard_number_is_cut_short(quoted, cut):
+    t = transcript("833, we're trying to clear out.")
+    found = cut_short(t, 0, 6, quoted.split())
+    assert (found is not None) == cut
+    if cut:
+        assert found.difference() == 'audio says "833,", the quote only "thirty-three," of it'
