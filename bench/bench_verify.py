@@ -385,15 +385,26 @@ def run_search(name: str, items, audio, scorers, engine, options, absent=(), bes
         checks = _verify_apart(quotes, flat, transcripts, audio, scorers, verify)
         per_quote = (time.perf_counter() - t0) / len(quotes)
         rows = [(truth, c.verdict, c.confidence) for (_, _, truth), c in zip(flat, checks)]
+        if label == "audio picks":
+            ROWS.extend({"set": name, "truth": truth, "verdict": str(c.verdict), "strength": c.strength,
+                         "confidence": c.confidence, "differences": len(c.differences),
+                         "changed": sum(w.status in ("changed", "added") for w in c.words),
+                         "missing": sum(w.status == "missing" for w in c.words),
+                         "quote": text, "said": "; ".join(c.differences + c.reasons)}
+                        for (_, text, truth), c in zip(flat, checks))
         right = [_right_place(c, line, lines) for (line, _, truth), c in zip(flat, checks) if truth == "true"]
         for (_, text, truth), c in zip(flat, checks):
             logging.info("%s search/%s %-8s %-12s %.2f %s | %s", name, label, truth, c.verdict,
-                         c.confidence, text, "; ".join(c.differences + c.reasons))
+                         c.strength, text, "; ".join(c.differences + c.reasons))
         report(f"{label:<11} " + _figures(rows, per_quote) + f" {np.mean(right):>11.2f}")
         report(_reliability(rows))
         order = _review_order([(truth, c) for (_, _, truth), c in zip(flat, checks)])
     report(f"review order (default): of unverifiable pairs (a misquote, a true quote), the misquote "
            f"ranks first in {order}")
+
+
+ROWS: list[dict] = []
+"""Every end-to-end verdict of the run (``--rows``)."""
 
 
 def _verify_apart(quotes, flat, transcripts, audio, scorers, verify):
@@ -507,7 +518,7 @@ def _reliability(rows, levels=(0.5, 0.7, 0.9, 0.95)) -> str:
         picked = [(t, c) for t, v, c in rows if v in verdict.split("/")]
         cells = []
         for level in levels:
-            at = [right(t) for t, c in picked if c >= level]
+            at = [right(t) for t, c in picked if (c or 0.0) >= level]
             cells.append(f">={level:g} {_share(at):.2f} ({len(at)})" if at else f">={level:g} - (0)")
         parts.append(f"{verdict}: " + ", ".join(cells))
     return "reliability, share right at confidence >= c (n): " + "; ".join(parts)
@@ -543,6 +554,9 @@ def main() -> None:
     parser.add_argument("--shift", type=float, default=0.0,
                         help="also judge each quote with its span moved this many seconds earlier "
                              "and later, and report how many verdicts change (0: off)")
+    parser.add_argument("--rows", type=Path, default=None,
+                        help="also write every end-to-end verdict (set, truth, verdict, strength, "
+                             "confidence) to this CSV, for bench/calibrate.py")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -592,6 +606,10 @@ def main() -> None:
             run_search(name, spoken, audio, scorers, engine, options, absent, args.best_match)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(TABLE) + "\n")
+    if args.rows:
+        import pandas as pd
+
+        pd.DataFrame(ROWS).to_csv(args.rows, index=False)
 
 
 if __name__ == "__main__":

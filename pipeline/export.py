@@ -243,8 +243,8 @@ def keep_earlier(out_dir: str | Path, names: Iterable[str]) -> Path | None:
 
 
 CHECK_COLUMNS = [
-    "quote_id", "source", "quote_text", "attributed_to", "verdict", "confidence", "recording",
-    "start_s", "end_s", "speaker", "heard_text", "differences", "omitted_text", "context_before",
+    "quote_id", "source", "quote_text", "attributed_to", "verdict", "confidence", "strength",
+    "recording", "start_s", "end_s", "speaker", "heard_text", "differences", "omitted_text", "context_before",
     "context_after", "line_id", "attribution_ok", "splice_gap_s", "listen_start_s",
     "listen_end_s", "review_rank", "reasons", *CALL_COLUMNS,
 ]
@@ -271,6 +271,7 @@ def quotes_frame(checks, transcripts: Iterable[Transcript] = ()):
             "attributed_to": c.quote.attributed_to,
             "verdict": c.verdict.value,
             "confidence": c.confidence,
+            "strength": c.strength,
             "recording": c.recording,
             "start_s": c.start_s,
             "end_s": c.end_s,

@@ -178,7 +178,7 @@ def _apply_favoured(c: QuoteCheck, rivals: list[tuple[float, list]], n: int,
     if decided and c.verdict is Verdict.MISQUOTE:
         lead, differs = min(decided, key=lambda x: x[0])
         c.verdict = Verdict.UNVERIFIABLE
-        c.confidence = options.adjudicate.unverifiable_confidence
+        c.strength = options.adjudicate.unverifiable_confidence
         c.doubt = max(c.doubt, 1.0)
         c.reasons.append(f"the audio favours this version over another by {lead:.2f} nats per "
                          f"token where they differ ({_said(differs)}): not called a misquote")
@@ -205,7 +205,7 @@ def _apply_version_score(c: QuoteCheck, behind: float, differs: list[tuple[str, 
     if behind >= options.decide_nats:
         if c.verdict is not Verdict.MISQUOTE:
             c.verdict = Verdict.MISQUOTE
-            c.confidence = options.decided_confidence
+            c.strength = options.decided_confidence
             c.doubt = 0.0
             c.review_rank = None
         c.reasons.append(f"the audio decides between the versions where they differ "
@@ -213,6 +213,6 @@ def _apply_version_score(c: QuoteCheck, behind: float, differs: list[tuple[str, 
         return
     if behind > options.version_margin and c.verdict.confirms:
         c.verdict = Verdict.UNVERIFIABLE
-        c.confidence = round(min(c.confidence, options.version_loss_confidence), 3)
+        c.strength = round(min(c.strength, options.version_loss_confidence), 3)
         c.doubt = max(c.doubt, 1.0 + behind)
         c.reasons.append("a version the audio favours differs: not confirmed as verbatim")

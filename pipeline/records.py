@@ -389,8 +389,9 @@ class QuoteCheck:
     """The quote checked."""
     verdict: Verdict
     """What the audio says of the quote."""
-    confidence: float
-    """How sure the verdict is, in [0, 1]."""
+    strength: float
+    """How clearly the audio decided, in [0, 1], from the judging model's score margins (a
+    fixed figure for a verdict a rule gives): it orders verdicts, it is no probability."""
     recording: str = ""
     """Where the quote was found."""
     start_s: float | None = None
@@ -431,10 +432,13 @@ class QuoteCheck:
     """Why the verdict was given, step by step."""
     words: list[QuoteWord] = field(default_factory=list)
     """The quote's words with their statuses."""
+    confidence: float | None = None
+    """How often a verdict of this kind at this strength was right on the development sets
+    (see :mod:`pipeline.calibration`); None for ``unverifiable``, which decides nothing."""
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.confidence <= 1.0:
-            raise ValueError(f"confidence {self.confidence} of {self.quote.quote_id} is not in [0, 1]")
+        if not 0.0 <= self.strength <= 1.0:
+            raise ValueError(f"strength {self.strength} of {self.quote.quote_id} is not in [0, 1]")
 
     def __setattr__(self, name, value) -> None:
         if name == "verdict":

@@ -37,13 +37,11 @@ def _place(recording: str, start: float, end: float) -> str:
 
 
 CONFIDENCE_NOTE = (
-    "conf: how clearly the audio decided, from the judging model's score margins "
-    "(misquote, verbatim, minor); a fixed {unverifiable} for unverifiable; for not_found "
-    "{unmatched} where no transcript comes close and {not_found} where the audio was searched "
-    "at weak matches; 0.00 for a quote too short to judge. It orders quotes; it is not a "
-    "probability of being right."
+    "conf: how often a verdict of this kind and strength was right on the project's "
+    "development recordings (real and synthetic radio; see bench/RESULTS.md); none for "
+    "unverifiable, which decides nothing. On unfamiliar radio, replay before you publish."
 )
-"""What the ``conf`` column means (the fixed values are filled in from ``VerifyOptions``)."""
+"""What the ``conf`` column means."""
 NARROW = 110
 """Below this many columns a quote takes two lines: its verdict, then its place and text."""
 
@@ -93,7 +91,8 @@ def _narrow_rows(checks: Sequence[QuoteCheck], width: int) -> list[str]:
 
 
 def _head(c: QuoteCheck) -> str:
-    return (f"{_clip_id(c.quote.quote_id):<26} {c.verdict.value:<12} {c.confidence:>4.2f}  "
+    conf = "-" if c.confidence is None else f"{c.confidence:.2f}"
+    return (f"{_clip_id(c.quote.quote_id):<26} {c.verdict.value:<12} {conf:>4}  "
             f"{_clip(c.speaker or '-', 12):<12}")
 
 
@@ -105,13 +104,7 @@ def _legend(checks: Sequence[QuoteCheck], width: int) -> list[str]:
     """One line per verdict shown, with its meaning, and what ``conf`` means."""
     shown = {c.verdict for c in checks}
     lines = [""] + [_cut(f"  {v.value:<12} {v.meaning}", width) for v in Verdict if v in shown]
-    from pipeline.verify import VerifyOptions
-
-    options = VerifyOptions()
-    note = CONFIDENCE_NOTE.format(unverifiable=f"{options.adjudicate.unverifiable_confidence:.2f}",
-                                  unmatched=f"{options.unmatched_confidence:.2f}",
-                                  not_found=f"{options.not_found_confidence:.2f}")
-    return lines + _wrap(note, width)
+    return lines + _wrap(CONFIDENCE_NOTE, width)
 
 
 def _wrap(text: str, width: int) -> list[str]:

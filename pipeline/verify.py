@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pipeline import spoken
+from pipeline import calibration, spoken
 from pipeline.adjudicate import (
     AdjudicateOptions,
     Judgement,
@@ -34,6 +34,7 @@ from pipeline.adjudicate import (
     cut_window,
 )
 from pipeline.audio import SAMPLE_RATE
+from pipeline.calibration import Calibration
 from pipeline.calls import scope_quotes
 from pipeline.errors import DispatchError
 from pipeline.excerpts import ExcerptOptions, cut_short
@@ -76,6 +77,9 @@ class VerifyOptions:
     """How a located quote is judged on its audio."""
     excerpt: ExcerptOptions = field(default_factory=ExcerptOptions)
     """When a confirmed quote is cut short of what was said in one breath."""
+    calibration: Calibration | None = None
+    """The table that turns a verdict's strength into its confidence; None for the one
+    shipped in ``pipeline/data/calibration.csv``."""
     version_margin: float = 0.3
     """Mean log-probability per token by which one version of a line must beat another
     for the loser to lose a ``verbatim`` verdict."""
@@ -209,7 +213,16 @@ def verify_quotes(
     assign_lines(checks)
     compare_line_versions(checks, samples_for, scorers[0], options)
     rank_for_review(checks)
+    calibrate(checks, options.calibration)
     return checks
+
+
+def calibrate(checks: Sequence[QuoteCheck], table: Calibration | None = None) -> None:
+    """Give each check the confidence its verdict and strength earned on the development
+    sets (``table``, default the shipped one); none for ``unverifiable``."""
+    table = table or calibration.shipped()
+    for check in checks:
+        check.confidence = table.confidence(check.verdict, check.strength)
 
 
 def rank_for_review(checks: Sequence[QuoteCheck]) -> None:
@@ -228,7 +241,7 @@ def check_quote(quote: Quote, index: WordIndex, samples_for: Callable[[str], np.
     found = index.locate(quote)
     if not any(found) and quote.too_short:
         return QuoteCheck(quote=quote, verdict=Verdict.UNVERIFIABLE,
-                          confidence=options.adjudicate.too_short_confidence,
+                          strength=options.adjudicate.too_short_confidence,
                           doubt=options.adjudicate.too_short_doubt,
                           reasons=["too short to verify on its own"])
     if not any(found):
@@ -249,20 +262,14 @@ def check_quote(quote: Quote, index: WordIndex, samples_for: Callable[[str], np.
 def _mark_cut_short(check: QuoteCheck, part: JudgedPart, index: WordIndex,
                     options: ExcerptOptions) -> None:
     """A confirmed quote that stops a word or two short of what was said in one breath is
-    a ``misquote`` (see :mod:`pipeline.excerpts`), where its edge words are the words heard
-    at the edges of its place."""
+    a ``misquote`` (see :mod:`pipeline.excerpts`)."""
     region = part.region
     transcript = index.transcript(region.recording)
-    words = transcript.words
-    quoted = split_words(part.text)
-    if not quoted or not (_plain(quoted[0]) == _plain(words[region.word_start].word)
-                          and _plain(quoted[-1]) == _plain(words[region.word_end - 1].word)):
-        return
-    cut = cut_short(transcript, region.word_start, region.word_end, options)
+    cut = cut_short(transcript, region.word_start, region.word_end, split_words(part.text), options)
     if cut is None:
         return
     check.verdict = Verdict.MISQUOTE
-    check.confidence = options.confidence
+    check.strength = options.strength
     check.differences.append(cut.difference())
     check.reasons.append("every word was said, but the quote is cut short mid-phrase")
 
@@ -398,7 +405,7 @@ def _second_chance(quote: Quote, index: WordIndex, samples_for, scorers,
         if any(weak):
             reason += "; some of its parts match a region weakly, the others nowhere"
         return QuoteCheck(quote=quote, verdict=Verdict.NOT_FOUND,
-                          confidence=options.unmatched_confidence, reasons=[reason])
+                          strength=options.unmatched_confidence, reasons=[reason])
     tried = [_join(quote, _judge_parts(quote, list(regions), index, samples_for, scorers, options),
                    index) for regions in _region_choices(weak)]
     best = max(tried, key=lambda c: (c.verdict.confirms, _held_share(c), c.start_s))
@@ -416,7 +423,7 @@ def _second_chance(quote: Quote, index: WordIndex, samples_for, scorers,
                                        "against other transmissions at best")
     if held >= options.absent_held_share or (fit is not None and fit >= options.held_fit_nats):
         best.verdict = Verdict.UNVERIFIABLE
-        best.confidence = options.adjudicate.unverifiable_confidence
+        best.strength = options.adjudicate.unverifiable_confidence
         best.doubt = max(best.doubt, 1.0)
         best.differences = []
         best.reasons.append(f"the transcript barely matches this quote; at {where} the audio "
@@ -428,7 +435,7 @@ def _second_chance(quote: Quote, index: WordIndex, samples_for, scorers,
                f'(heard "{best.heard_text}"), holds {held:.0%} of its words'
                f"{', and ' + fit_note if fit_note else ''}")
     return QuoteCheck(quote=quote, verdict=Verdict.NOT_FOUND,
-                      confidence=options.not_found_confidence, reasons=[reason])
+                      strength=options.not_found_confidence, reasons=[reason])
 
 
 def _fit_elsewhere(quote: Quote, check: QuoteCheck, index: WordIndex, samples_for, scorers,
@@ -534,7 +541,7 @@ def _join(quote: Quote, judged: list[JudgedPart], index: WordIndex) -> QuoteChec
     check = QuoteCheck(
         quote=quote,
         verdict=verdict,
-        confidence=round(min(p.judgement.confidence for p in located), 3),
+        strength=round(min(p.judgement.confidence for p in located), 3),
         recording=first.recording,
         start_s=round(_edge(located[0].judgement, first.start_s, "start"), 3),
         end_s=round(_edge(located[-1].judgement, last.end_s, "end"), 3),

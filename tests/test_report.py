@@ -5,7 +5,7 @@ from pipeline.report import verdict_table
 
 
 def check(qid, verdict, rank=None, start=None, diff=""):
-    return QuoteCheck(quote=Quote(qid, "a.txt", f"quote {qid}"), verdict=verdict, confidence=0.5,
+    return QuoteCheck(quote=Quote(qid, "a.txt", f"quote {qid}"), verdict=verdict, strength=0.5,
                       recording="audio/chan.mp3" if start is not None else "",
                       start_s=start, end_s=None if start is None else start + 2,
                       listen_start_s=None if start is None else start - 0.5,
@@ -53,12 +53,17 @@ def test_legend_says_what_each_verdict_shown_and_the_confidence_mean():
     assert f"misquote     {Verdict.MISQUOTE.meaning}" in legend
     assert f"not_found    {Verdict.NOT_FOUND.meaning}" in legend
     assert "verbatim" not in legend.split("conf:")[0]  # only the verdicts shown
-    assert "conf:" in legend and "not a probability" in " ".join(legend.split())
-    from pipeline.verify import VerifyOptions
+    said = " ".join(legend.split())
+    assert "conf: how often a verdict of this kind and strength was right" in said
+    assert "none for unverifiable" in said
 
-    options = VerifyOptions()
-    assert (f"for not_found {options.unmatched_confidence:.2f} where no transcript comes close and "
-            f"{options.not_found_confidence:.2f} where the audio was searched") in " ".join(legend.split())
+
+def test_conf_shows_the_calibrated_confidence_and_none_for_unverifiable():
+    sure, open_ = check("a", "misquote", start=1.0), check("b", "unverifiable", start=5.0)
+    sure.confidence = 0.83
+    table = verdict_table([sure, open_], width=120).splitlines()
+    rows = {line.split()[0]: line.split()[1:3] for line in table if line[:2] in ("a ", "b ")}
+    assert rows == {"a": ["misquote", "0.83"], "b": ["unverifiable", "-"]}
 
 
 def test_no_legend_when_asked_for_none():

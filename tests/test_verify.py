@@ -495,3 +495,18 @@ def test_a_quote_across_two_calls_is_judged_on_each_and_names_both_with_the_gap(
                                          "Kedzie."]
     assert [w.word_index for w in c.words] == list(range(6))
     assert c.speaker == "Dispatcher + Beat 812"
+
+
+def test_a_quote_cut_short_of_a_heard_boundary_is_a_misquote(monkeypatch):
+    said = "We're not sending anybody out to that location. Copy."
+    words = [Word(40.0 + 0.4 * i, 40.3 + 0.4 * i, w, 0.9) for i, w in enumerate(said.split())]
+    heard = Transcript("chan.mp3", "sha", 60.0, "tiny.en", "faster-whisper",
+                       [Segment(0, 40.0, words[-1].end, said, words)])
+    monkeypatch.setattr(verify, "adjudicate", fake_adjudicate("verbatim"))
+    samples = np.zeros(16000 * 60, dtype=np.float32)
+    quotes = [Quote("cut", "a.txt", "not sending anybody out to that location"),
+              Quote("whole", "a.txt", "We're not sending anybody out to that location.")]
+    cut, whole = verify.verify_quotes(quotes, [heard], lambda rec: samples, [object()])
+    assert cut.verdict == "misquote"
+    assert cut.differences == ['audio begins "We\'re" in the same breath; the quote leaves it off']
+    assert whole.verdict == "verbatim"
