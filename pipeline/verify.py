@@ -109,11 +109,11 @@ class VerifyOptions:
     spoken lines placed there held 17-33 % and absent ones 8-33 %: the share hardly tells
     them apart, so only a stretch that holds almost none of the quote says absent."""
     not_found_confidence: float = 0.5
-    """How sure ``not_found`` is after the audio was searched at weak matches: on real
-    air-to-ground radio (a2g-dev) one of the two such verdicts was right."""
+    """The strength of ``not_found`` after the audio was searched at weak matches (its
+    confidence is measured: :mod:`pipeline.calibration`)."""
     unmatched_confidence: float = 0.9
-    """How sure ``not_found`` is when no transcript shares even ``search_score`` of the
-    quote: every such verdict was right on a2g-dev (4 of 4)."""
+    """The strength of ``not_found`` when no transcript shares even ``search_score`` of
+    the quote."""
     elsewhere_windows: int = 4
     """Transmissions, spread over the recordings, whose audio a weakly matched quote is also
     scored on (see ``_second_chance``)."""
@@ -122,6 +122,16 @@ class VerifyOptions:
     log-probability per token) than other transmissions' audio may be there, however few
     of its words were heard: ``unverifiable``. On the development sets (a2g-dev, hard-dev)
     absent lines reached at most +0.45, spoken ones mostly +0.7 to +4."""
+    unheard_rate: float = 0.5
+    """A transmission for which the recogniser wrote fewer words a second than this was
+    barely transcribed (speech is 2-4 words a second): a quote no transcript holds is also
+    weighed against its audio (``_unless_unheard``)."""
+    unheard_min_s: float = 1.5
+    """Shortest such transmission, seconds."""
+    unheard_stretches: int = 2
+    """Most such transmissions a quote is weighed against (each costs one encoding)."""
+    fastest_words_per_s: float = 5.0
+    """A quote of n words takes at least n / this seconds to say."""
     loop_repeats: int = 3
     """A run of words the recogniser wrote this many times over in a row is a decoder loop:
     cut to its first pass before judging (a loop is no evidence)."""
@@ -138,12 +148,10 @@ class VerifyOptions:
     on the same audio (a weak match placed beside another line), and neither decides the
     other. Every one-edit version shares 0.8 or more of a line of five words."""
     decided_confidence: float = 0.95
-    """How sure a ``misquote`` decided between versions is: the share right on the
-    development sets (``bench/bench_verify.py``)."""
+    """The strength of a ``misquote`` decided between versions."""
     version_loss_confidence: float = 0.5
-    """Most confidence left to a quote made ``unverifiable`` because the audio favours
-    another version of its line (the ``unverifiable`` confidence of
-    :class:`AdjudicateOptions`)."""
+    """Most strength left to a quote made ``unverifiable`` because the audio favours
+    another version of its line."""
 
 
 @dataclass
@@ -404,8 +412,9 @@ def _second_chance(quote: Quote, index: WordIndex, samples_for, scorers,
     if not all(weak):
         if any(weak):
             reason += "; some of its parts match a region weakly, the others nowhere"
-        return QuoteCheck(quote=quote, verdict=Verdict.NOT_FOUND,
-                          strength=options.unmatched_confidence, reasons=[reason])
+        return _unless_unheard(QuoteCheck(quote=quote, verdict=Verdict.NOT_FOUND,
+                                          strength=options.unmatched_confidence, reasons=[reason]),
+                               index, samples_for, scorers, options)
     tried = [_join(quote, _judge_parts(quote, list(regions), index, samples_for, scorers, options),
                    index) for regions in _region_choices(weak)]
     best = max(tried, key=lambda c: (c.verdict.confirms, _held_share(c), c.start_s))
@@ -434,8 +443,61 @@ def _second_chance(quote: Quote, index: WordIndex, samples_for, scorers,
     reason += (f"; searched in the audio at {len(tried)} stretch(es): the closest, {where} "
                f'(heard "{best.heard_text}"), holds {held:.0%} of its words'
                f"{', and ' + fit_note if fit_note else ''}")
-    return QuoteCheck(quote=quote, verdict=Verdict.NOT_FOUND,
-                      strength=options.not_found_confidence, reasons=[reason])
+    return _unless_unheard(QuoteCheck(quote=quote, verdict=Verdict.NOT_FOUND,
+                                      strength=options.not_found_confidence, reasons=[reason]),
+                           index, samples_for, scorers, options)
+
+
+def _unless_unheard(absent: QuoteCheck, index: WordIndex, samples_for, scorers,
+                    options: VerifyOptions) -> QuoteCheck:
+    """A quote no transcript holds may still be in speech the recogniser barely wrote down
+    (a 13 s transmission transcribed as ".C"): it is ``unverifiable`` there, with the span
+    to replay, where the audio of such a stretch fits the quote ``held_fit_nats`` better
+    than other transmissions' audio; else ``absent`` stands, saying what was tried."""
+    tried = []
+    for recording, start, end, words in _unheard_stretches(absent.quote, index, options):
+        probe = QuoteCheck(quote=absent.quote, verdict=Verdict.UNVERIFIABLE,
+                           strength=options.adjudicate.unverifiable_confidence,
+                           recording=recording, start_s=start, end_s=end)
+        fit = _fit_elsewhere(absent.quote, probe, index, samples_for, scorers, options)
+        if fit is not None:
+            tried.append((fit, words, probe))
+    if not tried:
+        return absent
+    fit, words, best = max(tried, key=lambda t: t[0])
+    where = f"{best.recording} {best.start_s:.1f}-{best.end_s:.1f} s"
+    if fit < options.held_fit_nats:
+        absent.reasons.append(f"{len(tried)} stretch(es) of speech the recogniser barely "
+                              f"transcribed fit it no better than other audio ({fit:+.2f} nats "
+                              "per token at best)")
+        return absent
+    best.doubt = 1.0
+    best.reasons = absent.reasons + [
+        f"but the recogniser wrote {words} word(s) for the speech at {where}, and the audio "
+        f"there fits the quote {fit:+.2f} nats per token better than other transmissions: "
+        "replay it"]
+    _widen_listen_span(best)
+    return best
+
+
+def _unheard_stretches(quote: Quote, index: WordIndex,
+                       options: VerifyOptions) -> list[tuple[str, float, float, int]]:
+    """Transmissions long enough to hold the quote for which the recogniser wrote fewer
+    than ``unheard_rate`` words a second: (recording, start, end, words), longest first,
+    at most ``unheard_stretches``."""
+    need = len(quote.text.split()) / options.fastest_words_per_s
+    found = []
+    for doc in index.docs:
+        t = doc.transcript
+        spans = [(x.start, x.end) for x in t.transmissions] or [(s.start, s.end) for s in t.segments]
+        mids = np.array([(w.start + w.end) / 2 for w in t.words])
+        for start, end in spans:
+            words = int(np.count_nonzero((mids >= start) & (mids <= end))) if len(mids) else 0
+            long_enough = end - start >= max(need, options.unheard_min_s)
+            if long_enough and words < options.unheard_rate * (end - start):
+                found.append((t.recording, round(start, 3), round(end, 3), words))
+    found.sort(key=lambda s: s[1] - s[2])
+    return found[:options.unheard_stretches]
 
 
 def _fit_elsewhere(quote: Quote, check: QuoteCheck, index: WordIndex, samples_for, scorers,

@@ -510,3 +510,21 @@ def test_a_quote_cut_short_of_a_heard_boundary_is_a_misquote(monkeypatch):
     assert cut.verdict == "misquote"
     assert cut.differences == ['audio begins "We\'re" in the same breath; the quote leaves it off']
     assert whole.verdict == "verbatim"
+
+
+@pytest.mark.parametrize("here, verdict", [(-0.5, "unverifiable"), (-1.8, "not_found")])
+def test_a_quote_no_transcript_holds_is_weighed_against_speech_left_unwritten(
+        run, monkeypatch, here, verdict):
+    run([])  # installs the stub judge
+    heard = transcript()
+    heard.transmissions.append(Transmission(50.0, 58.0))  # 8 s of speech, no word written
+    q = Quote("q1", "a.txt", "the department is aware of an incident involving federal agents")
+    scorer = PlaceScorer(50.0, 58.0, here=here, elsewhere=-2.0)
+    [c] = verify.verify_quotes([q], [heard], ramp, [scorer])
+    assert c.verdict == verdict
+    if verdict == "unverifiable":
+        assert (c.recording, c.start_s, c.end_s) == ("chan.mp3", 50.0, 58.0)
+        assert c.listen_start_s < 50.0
+        assert "wrote 0 word(s) for the speech at chan.mp3 50.0-58.0 s" in c.reasons[-1]
+    else:
+        assert "fit it no better than other audio (+0.20 nats per token at best)" in c.reasons[-1]
