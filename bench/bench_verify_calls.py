@@ -32,7 +32,7 @@ other transmissions' audio; the quotes that went through it are counted), and th
 (indexing, locating, cutting audio, calibrating). One row of ``bench_verify``'s verdict
 figures, with its reliability line, shows the accuracy of the same run.
 
-The output goes to stdout and to ``bench/results/verify-calls.txt`` (``--out``), with
+The output goes to stdout and to ``bench/results/verify_calls.txt`` (``--out``), with
 the command, date, core count and load average at the top and the load at the end.
 
 Example:
@@ -70,7 +70,7 @@ from bench_verify import (  # noqa: E402
     one_edit,
 )
 
-RESULTS = ROOT / "bench" / "results" / "verify-calls.txt"
+RESULTS = ROOT / "bench" / "results" / "verify_calls.txt"
 SEED = 0
 """Seed of the generated folder, the held-back calls and the quotes."""
 TARGET_S = 2.0

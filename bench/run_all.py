@@ -28,6 +28,7 @@ RUNS = {  # name: (full arguments, quick arguments)
     "locate": (["--hours", "100", "--quotes", "1000"], ["--hours", "10", "--quotes", "200"]),
     "speakers": ([], []),
     "verify": ([], ["--quick"]),
+    "verify_calls": ([], ["--calls", "10", "--quotes", "25", "--held-back", "3"]),
     "throughput": (["--minutes", "30", "--calls", "200"], ["--minutes", "5", "--calls", "20"]),
     "jobs": (["--repeat", "1"], ["--repeat", "1", "--minutes", "5"]),
     "faults": ([], ["--files", "200"]),
