@@ -43,17 +43,23 @@ def triples(rows: pd.DataFrame):
 
 
 def reliability(rows: pd.DataFrame, table: Calibration, levels=(0.5, 0.7, 0.8, 0.9)) -> list[str]:
-    """Per verdict kind: of the verdicts at confidence at least c, the share right (n)."""
+    """Per verdict kind: the mean confidence stated beside the share right, then, of the
+    verdicts at confidence at least c, the share right (n)."""
     out = []
     judged = [(Verdict(v), t, table.confidence(Verdict(v), float(s)))
               for v, s, t in zip(rows.verdict, rows.strength, rows.truth)]
     for kind, verdicts in [("misquote", {Verdict.MISQUOTE}), ("not_found", {Verdict.NOT_FOUND}),
                            ("confirmed", {Verdict.VERBATIM, Verdict.MINOR})]:
-        cells = []
+        mine = [(right(v.value, t), c or 0.0) for v, t, c in judged if v in verdicts]
+        if not mine:
+            out.append(f"  {kind:<10} none")
+            continue
+        cells = [f"stated {sum(c for _, c in mine) / len(mine):.2f}, "
+                 f"right {sum(r for r, _ in mine) / len(mine):.2f} ({len(mine)})"]
         for level in levels:
-            at = [right(v.value, t) for v, t, c in judged if v in verdicts and (c or 0) >= level]
+            at = [r for r, c in mine if c >= level]
             cells.append(f">={level:g}: {sum(at) / len(at):.2f} ({len(at)})" if at else f">={level:g}: - (0)")
-        out.append(f"  {kind:<10} " + ", ".join(cells))
+        out.append(f"  {kind:<10} " + "; ".join(cells[:1]) + " | " + ", ".join(cells[1:]))
     return out
 
 
@@ -84,7 +90,8 @@ def main() -> None:
     for rows in [pd.read_csv(p) for p in args.check] + [dev]:
         for name, group in rows.groupby("set"):
             label = "held out" if "held-out" in name else "development: fitted on"
-            print(f"{name} ({label}), share right at confidence >= c (n):")
+            print(f"{name} ({label}): mean confidence stated and share right (n) | share right "
+                  "at confidence >= c (n)")
             print("\n".join(reliability(group, table)))
 
 
