@@ -25,24 +25,33 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pipeline import calibration, spoken
+from pipeline import calibration
 from pipeline.adjudicate import (
     AdjudicateOptions,
     Judgement,
-    SpanOutcome,
     adjudicate,
     cut_window,
+)
+from pipeline.assemble import (
+    JudgedPart,
+    check_attribution,
+    heard_words_between,
+    held_share,
+    join_parts,
+    widen_listen_span,
+    without_loops,
 )
 from pipeline.audio import SAMPLE_RATE
 from pipeline.calibration import Calibration
 from pipeline.calls import scope_quotes
+from pipeline.elsewhere import fit_elsewhere, forget, unheard_stretches
 from pipeline.errors import DispatchError
 from pipeline.excerpts import ExcerptOptions, cut_short
 from pipeline.lines import assign_lines, compare_line_versions
 from pipeline.locate import LocateOptions, Region, WordIndex
 from pipeline.progress import bar as progress_bar
 from pipeline.progress import stage
-from pipeline.records import Quote, QuoteCheck, QuoteWord, Speaker, Transcript, Verdict, Word, WordStatus
+from pipeline.records import Quote, QuoteCheck, Speaker, Transcript, Verdict
 from pipeline.scoring import TextScorer
 from pipeline.text import split_words
 
@@ -154,22 +163,6 @@ class VerifyOptions:
     another version of its line."""
 
 
-@dataclass
-class JudgedPart:
-    """One part of a quote (the whole quote when it has no ellipsis): where it was located
-    and what the audio says there."""
-
-    text: str
-    """The part as published."""
-    region: Region | None
-    """Where it was located; None where it was not found."""
-    judgement: Judgement | None = None
-    """The audio's judgement there; None where it was not found."""
-    offset_s: float = 0.0
-    """For the stretch of a quote said in the next call of its talkgroup: seconds by the wall
-    clock from the start of the quote's first call to this call's. Its region's and its
-    judgement's times are moved by it, so every time of the quote counts from the first
-    call's start."""
 
 
 @dataclass
@@ -215,9 +208,9 @@ def verify_quotes(
         checks = [check_quote(q, index, samples_for, scorers, options)
                   for q in progress_bar(progress, iterable=quotes, desc="verifying", unit="quote")]
     finally:
-        _ELSEWHERE.clear()
+        forget()
     for check in checks:
-        _check_attribution(check, speakers)
+        check_attribution(check, speakers)
     assign_lines(checks)
     compare_line_versions(checks, samples_for, scorers[0], options)
     rank_for_review(checks)
@@ -259,7 +252,7 @@ def check_quote(quote: Quote, index: WordIndex, samples_for: Callable[[str], np.
     note = None
     if len(judged) == 1:
         judged[0], note = _best_place(quote, judged[0], index, samples_for, scorers, options)
-    check = _join(quote, judged, index)
+    check = join_parts(quote, judged, index)
     if note:
         check.reasons.append(note)
     if len(judged) == 1 and check.verdict in (Verdict.VERBATIM, Verdict.MINOR):
@@ -404,7 +397,7 @@ def _second_chance(quote: Quote, index: WordIndex, samples_for, scorers,
     found there. Otherwise the line may be there, misheard (``unverifiable``, with the span
     to replay), where the audio holds at least ``absent_held_share`` of its words, or where
     the audio of a stretch fits the quote ``held_fit_nats`` better than other
-    transmissions' audio does (``_fit_elsewhere``), however few words were heard. Only
+    transmissions' audio does (``fit_elsewhere``), however few words were heard. Only
     where neither holds is it ``not_found``.
     """
     reason = "no recording holds words close enough to this quote"
@@ -415,18 +408,18 @@ def _second_chance(quote: Quote, index: WordIndex, samples_for, scorers,
         return _unless_unheard(QuoteCheck(quote=quote, verdict=Verdict.NOT_FOUND,
                                           strength=options.unmatched_confidence, reasons=[reason]),
                                index, samples_for, scorers, options)
-    tried = [_join(quote, _judge_parts(quote, list(regions), index, samples_for, scorers, options),
+    tried = [join_parts(quote, _judge_parts(quote, list(regions), index, samples_for, scorers, options),
                    index) for regions in _region_choices(weak)]
-    best = max(tried, key=lambda c: (c.verdict.confirms, _held_share(c), c.start_s))
+    best = max(tried, key=lambda c: (c.verdict.confirms, held_share(c), c.start_s))
     if best.verdict.confirms:
         best.reasons.append("the transcript barely matched here, but the audio confirms every word")
         return best
-    fits = {id(c): _fit_elsewhere(quote, c, index, samples_for, scorers, options) for c in tried}
+    fits = {id(c): fit_elsewhere(quote, c, index, samples_for, scorers, options) for c in tried}
     fitted = max(tried, key=lambda c: fits[id(c)] if fits[id(c)] is not None else -math.inf)
     fit = fits[id(fitted)]  # the best fit of any stretch judged
     if fit is not None and fit >= options.held_fit_nats:
         best = fitted
-    held = _held_share(best)
+    held = held_share(best)
     where = f"{best.recording} {best.start_s:.1f}-{best.end_s:.1f} s"
     fit_note = "" if fit is None else (f"the audio fits the quote {fit:+.2f} nats per token "
                                        "against other transmissions at best")
@@ -438,7 +431,7 @@ def _second_chance(quote: Quote, index: WordIndex, samples_for, scorers,
         best.reasons.append(f"the transcript barely matches this quote; at {where} the audio "
                             f"holds {held:.0%} of its words{', ' + fit_note if fit_note else ''}, "
                             "and does not rule it out: replay it")
-        _widen_listen_span(best)
+        widen_listen_span(best)
         return best
     reason += (f"; searched in the audio at {len(tried)} stretch(es): the closest, {where} "
                f'(heard "{best.heard_text}"), holds {held:.0%} of its words'
@@ -455,11 +448,11 @@ def _unless_unheard(absent: QuoteCheck, index: WordIndex, samples_for, scorers,
     to replay, where the audio of such a stretch fits the quote ``held_fit_nats`` better
     than other transmissions' audio; else ``absent`` stands, saying what was tried."""
     tried = []
-    for recording, start, end, words in _unheard_stretches(absent.quote, index, options):
+    for recording, start, end, words in unheard_stretches(absent.quote, index, options):
         probe = QuoteCheck(quote=absent.quote, verdict=Verdict.UNVERIFIABLE,
                            strength=options.adjudicate.unverifiable_confidence,
                            recording=recording, start_s=start, end_s=end)
-        fit = _fit_elsewhere(absent.quote, probe, index, samples_for, scorers, options)
+        fit = fit_elsewhere(absent.quote, probe, index, samples_for, scorers, options)
         if fit is not None:
             tried.append((fit, words, probe))
     if not tried:
@@ -476,81 +469,18 @@ def _unless_unheard(absent: QuoteCheck, index: WordIndex, samples_for, scorers,
         f"but the recogniser wrote {words} word(s) for the speech at {where}, and the audio "
         f"there fits the quote {fit:+.2f} nats per token better than other transmissions: "
         "replay it"]
-    _widen_listen_span(best)
+    widen_listen_span(best)
     return best
 
 
-def _unheard_stretches(quote: Quote, index: WordIndex,
-                       options: VerifyOptions) -> list[tuple[str, float, float, int]]:
-    """Transmissions long enough to hold the quote for which the recogniser wrote fewer
-    than ``unheard_rate`` words a second: (recording, start, end, words), longest first,
-    at most ``unheard_stretches``."""
-    need = len(quote.text.split()) / options.fastest_words_per_s
-    found = []
-    for doc in index.docs:
-        t = doc.transcript
-        spans = [(x.start, x.end) for x in t.transmissions] or [(s.start, s.end) for s in t.segments]
-        mids = np.array([(w.start + w.end) / 2 for w in t.words])
-        for start, end in spans:
-            words = int(np.count_nonzero((mids >= start) & (mids <= end))) if len(mids) else 0
-            long_enough = end - start >= max(need, options.unheard_min_s)
-            if long_enough and words < options.unheard_rate * (end - start):
-                found.append((t.recording, round(start, 3), round(end, 3), words))
-    found.sort(key=lambda s: s[1] - s[2])
-    return found[:options.unheard_stretches]
 
 
-def _fit_elsewhere(quote: Quote, check: QuoteCheck, index: WordIndex, samples_for, scorers,
-                   options: VerifyOptions) -> float | None:
-    """How much better the audio where a quote was judged fits it than other audio does:
-    its mean log-probability per token there (judging model), less its best on the audio of
-    ``elsewhere_windows`` transmissions away from there. A line said there fits its own
-    audio far better; an absent line fits no audio better than the rest.
-
-    Returns None where there is nothing to compare with (no audio, no other transmission).
-    """
-    try:
-        transcript = index.transcript(check.recording)
-    except KeyError:  # not judged, or judged across calls
-        return None
-    scorer = next(iter(scorers), None)
-    if not callable(getattr(scorer, "encode", None)):  # no model to score with
-        return None
-    others = _other_audio(check, index, samples_for, scorer, options)
-    if not others:
-        return None
-    window, _ = cut_window(samples_for(transcript.recording), check.start_s, check.end_s,
-                           options.adjudicate)
-    text = _plain(quote.text)
-    here = scorer.score(scorer.encode(window), [text])[0].mean
-    return round(here - max(scorer.score(ctx, [text])[0].mean for ctx in others), 3)
 
 
-def _other_audio(check: QuoteCheck, index: WordIndex, samples_for, scorer, options) -> list:
-    """Encoded windows of ``elsewhere_windows`` transmissions spread over the recordings, away
-    from where the quote was judged (each encoded once per run)."""
-    segs = [(d.transcript.recording, seg.start, seg.end) for d in index.docs
-            for seg in d.transcript.segments if seg.end - seg.start >= 1.0
-            and not (d.transcript.recording == check.recording and seg.end > check.start_s - 2
-                     and seg.start < check.end_s + 2)]
-    most = options.elsewhere_windows
-    if len(segs) > most:
-        segs = [segs[round(k * (len(segs) - 1) / max(most - 1, 1))] for k in range(most)]
-    for recording, start, end in segs:
-        key = (id(scorer), recording, start, end)
-        if key not in _ELSEWHERE:
-            _ELSEWHERE[key] = scorer.encode(cut_window(samples_for(recording), start, end,
-                                                       options.adjudicate)[0])
-    return [_ELSEWHERE[(id(scorer), *seg)] for seg in segs]
 
 
-_ELSEWHERE: dict = {}
-"""Encoded windows of ``_other_audio``, for one ``verify_quotes`` run."""
 
 
-def _plain(text: str) -> str:
-    """Lower case, words only: how a quote is scored against other audio."""
-    return " ".join(w.strip(".,;:!?\"“”‘’()[]") for w in text.lower().split()).strip()
 
 
 def _region_choices(weak: list[list[Region]]) -> list[list[Region]]:
@@ -559,17 +489,8 @@ def _region_choices(weak: list[list[Region]]) -> list[list[Region]]:
             for n in range(max(len(r) for r in weak))]
 
 
-def _held_share(check: QuoteCheck) -> float:
-    """Share of the quote's words the audio holds where it was judged (heard, or won a
-    pairwise test)."""
-    words = [w for w in check.words if w.status is not WordStatus.MISSING]
-    return sum(w.status.held for w in words) / len(words) if words else 0.0
 
 
-def _widen_listen_span(check: QuoteCheck) -> None:
-    """The whole located stretch to replay, where the line itself is in doubt."""
-    check.listen_start_s = round(max(check.start_s - 0.5, 0.0), 3)
-    check.listen_end_s = round(check.end_s + 0.5, 3)
 
 
 def _judge(text: str, region: Region, transcript: Transcript, samples_for, scorers,
@@ -583,197 +504,26 @@ def _judge(text: str, region: Region, transcript: Transcript, samples_for, score
                       span=(region.start_s, region.end_s))
 
 
-def _join(quote: Quote, judged: list[JudgedPart], index: WordIndex) -> QuoteCheck:
-    """One QuoteCheck from the judged parts of a quote."""
-    located = [p for p in judged if p.region is not None]
-    first, last = located[0].region, located[-1].region
-    verdict = Verdict.worst(*(p.judgement.verdict for p in located))
-    doubt = max(p.judgement.doubt for p in located)
-    reasons, differences = [], []
-    if len(located) < len(judged):
-        missing = [i + 1 for i, p in enumerate(judged) if p.region is None]
-        verdict = Verdict.worst(verdict, Verdict.UNVERIFIABLE)
-        doubt = max(doubt, 1.0)
-        reasons.append(f"part {', '.join(map(str, missing))} of the quote was not found")
-    multi = len(judged) > 1
-    for n, p in enumerate(located, 1):
-        prefix = f"part {n}: " if multi else ""
-        differences += [prefix + d for d in p.judgement.differences]
-    transcript = index.transcript(first.recording)
-    check = QuoteCheck(
-        quote=quote,
-        verdict=verdict,
-        strength=round(min(p.judgement.confidence for p in located), 3),
-        recording=first.recording,
-        start_s=round(_edge(located[0].judgement, first.start_s, "start"), 3),
-        end_s=round(_edge(located[-1].judgement, last.end_s, "end"), 3),
-        heard_text=" / ".join(p.judgement.heard_text for p in located),
-        differences=differences,
-        context_before=first.context_before,
-        context_after=last.context_after,
-        reasons=reasons,
-        words=_quote_words(quote.quote_id, located),
-        doubtful_spans=sum(t.outcome is SpanOutcome.DOUBTFUL for p in located for t in p.judgement.spans),
-        doubt=doubt,
-    )
-    _add_speaker(check, transcript, _later_calls(located, index))
-    _add_splice(check, located, index)
-    _add_listen_span(check, located)
-    return check
 
 
-def _edge(judgement: Judgement, fallback: float, side: str) -> float:
-    """Where the quote starts (or ends) in the audio: the forced-aligned time of its first
-    (or last) word the audio holds, else the recogniser's time."""
-    held = [w for w in judgement.words if w.status.held and w.end > w.start]
-    if not held:
-        return fallback
-    return held[0].start if side == "start" else held[-1].end
 
 
-def _quote_words(quote_id: str, located: list[JudgedPart]) -> list[QuoteWord]:
-    """quote_words.csv rows: every word of every located part, numbered through the quote."""
-    rows, n = [], 0
-    for p in located:
-        for w in p.judgement.words:
-            quoted = w.status is not WordStatus.MISSING
-            rows.append(QuoteWord(
-                quote_id=quote_id,
-                word_index=n if quoted else max(n - 1, 0),
-                word=w.word if quoted else w.heard,
-                status=w.status,
-                start_s=round(w.start, 3) if w.end > w.start else None,
-                end_s=round(w.end, 3) if w.end > w.start else None,
-                probability=round(w.probability, 4) if quoted else None,
-                heard=w.heard if w.status in (WordStatus.CHANGED, WordStatus.FORM) else "",
-            ))
-            n += quoted
-    return rows
 
 
-def _later_calls(located: list[JudgedPart],
-                 index: WordIndex) -> list[tuple[Transcript, float, float, float]]:
-    """The transcripts, spans (in their own times) and clock offsets of a quote's stretches
-    said in later calls than its first."""
-    return [(index.transcript(p.region.recording), p.region.start_s - p.offset_s,
-             p.region.end_s - p.offset_s, p.offset_s) for p in located if p.offset_s]
 
 
-def _first_call_clock(later: list[tuple[Transcript, float, float, float]]) -> float:
-    """The offset that moves the first later call's times onto the first call's clock."""
-    return later[0][3]
 
 
-def _add_speaker(check: QuoteCheck, transcript: Transcript,
-                 later: list[tuple[Transcript, float, float, float]] = ()) -> None:
-    """Who spoke the located span (and its stretches in later calls); a span across two
-    speakers is flagged."""
-    names = []
-    end = min(check.end_s, later[0][1] + _first_call_clock(later)) if later else check.end_s
-    spans = [(transcript, check.start_s, end), *((t, a, b) for t, a, b, _ in later)]
-    for source, start, end in spans:
-        for seg in source.segments:
-            if seg.speaker and seg.end > start and seg.start < end:
-                names.append(seg.speaker)
-    names = list(dict.fromkeys(names))
-    check.speaker = " + ".join(names)
-    if len(names) > 1:
-        check.reasons.append(f"the quote runs across {len(names)} speakers: {check.speaker}")
 
 
-def _check_attribution(check: QuoteCheck, speakers: Sequence[Speaker]) -> None:
-    """Does the article's attribution fit who spoke? A span across speakers does not."""
-    from pipeline.speakers import attribution_matches, speaker_named
-
-    if not check.quote.attributed_to or not check.speaker:
-        return
-    names = check.speaker.split(" + ")
-    if len(names) > 1:
-        check.attribution_ok = False
-    else:
-        check.attribution_ok = attribution_matches(check.quote.attributed_to,
-                                                   speaker_named(names[0], speakers))
 
 
-def _add_splice(check: QuoteCheck, located: list[JudgedPart], index: WordIndex) -> None:
-    """Gaps between the parts of a quote, and between the transmissions a part runs
-    across: seconds, words left out, out-of-order parts."""
-    gaps, omitted = [], []
-    regions = [p.region for p in located]
-    for a, b in zip(regions, regions[1:]):
-        if b.call_gap_s is not None and a.next_call is not None:
-            talkgroup = index.transcript(a.recording).call.talkgroup
-            check.reasons.append(f"the quote runs across two calls on talkgroup {talkgroup}: "
-                                 f"{a.recording}, then {b.recording}, {b.call_gap_s:.2f} s later")
-            gaps.append(max(0.0, b.call_gap_s))
-            continue
-        if a.recording != b.recording:
-            check.reasons.append(f"the quote's parts come from two recordings: {a.recording}, "
-                                 f"{b.recording}")
-            continue
-        if b.word_start < a.word_end:
-            check.reasons.append("the quote's parts are out of order in the audio")
-            check.verdict = Verdict.worst(check.verdict, Verdict.UNVERIFIABLE)
-            check.doubt = max(check.doubt, 1.0)
-            continue
-        words = index.transcript(a.recording).words[a.word_end:b.word_start]
-        gaps.append(max(0.0, b.start_s - a.end_s))
-        omitted.append(" ".join(w.word for w in words))
-    if omitted:
-        check.omitted_text = " … ".join(o for o in omitted if o)
-        if check.omitted_text:
-            check.reasons.append(f"an ellipsis leaves out: {check.omitted_text}")
-    across = [g for c in regions for g in c.transmission_gaps]
-    if across:
-        pauses = ", ".join(f"{g:.2f} s" for g in across)
-        check.reasons.append(f"the quote runs across more than one transmission ({len(across) + 1}; "
-                             f"paused between them: {pauses})")
-    elif len({c.segment_ids for c in regions}) > 1:
-        check.reasons.append("the quote's parts come from more than one transmission")
-    if gaps or across:
-        check.splice_gap_s = round(sum(gaps) + sum(across), 3)
 
 
-def _add_listen_span(check: QuoteCheck, located: list[JudgedPart]) -> None:
-    """For doubtful verdicts: the span a person should replay."""
-    if check.verdict not in (Verdict.UNVERIFIABLE, Verdict.MISQUOTE):
-        return
-    spans = [(p.judgement.listen_start, p.judgement.listen_end) for p in located
-             if p.judgement.listen_end > p.judgement.listen_start]
-    if spans:
-        check.listen_start_s = round(max(min(s for s, _ in spans), 0.0), 3)  # not before the file
-        check.listen_end_s = round(max(e for _, e in spans), 3)
 
 
-def without_loops(words: list[Word], repeats: int = 3) -> list[Word]:
-    """The recogniser's words with looping stretches cut to their first pass: a run of one
-    to four words said ``repeats`` or more times over in a row is a decoder loop, no
-    evidence of what was said.
-
-    >>> said = [Word(i, i + 1, w, 0.9) for i, w in enumerate("go go go go to the car".split())]
-    >>> [w.word for w in without_loops(said)]
-    ['go', 'to', 'the', 'car']
-    """
-    plain = [spoken.strip_edges(w.word.strip()).lower() for w in words]
-    keep = [True] * len(words)
-    i = 0
-    while i < len(words):
-        for n in range(1, 5):
-            times = 1
-            while plain[i:i + n] == plain[i + times * n:i + (times + 1) * n] and len(plain[i:i + n]) == n:
-                times += 1
-            if times >= repeats:
-                for k in range(i + n, i + times * n):
-                    keep[k] = False
-                i += times * n - 1
-                break
-        i += 1
-    return [w for w, k in zip(words, keep) if k]
 
 
-def heard_words_between(transcript: Transcript, start: float, end: float) -> list[Word]:
-    """The recogniser's words overlapping [start, end]."""
-    return [w for w in transcript.words if w.end > start and w.start < end]
 
 
 def load_scorers(options: VerifyOptions) -> list[TextScorer]:

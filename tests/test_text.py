@@ -212,7 +212,7 @@ def test_digit_variants(token, variants):
 
 @pytest.mark.parametrize("module", ["pipeline.text", "pipeline.spoken", "pipeline.records",
                                     "pipeline.adjudicate.candidates", "pipeline.adjudicate.verdict",
-                                    "pipeline.adjudicate.spans", "pipeline.verify",
+                                    "pipeline.adjudicate.spans", "pipeline.assemble",
                                     "pipeline.excerpts"])
 def test_docstring_examples(module):
     """Every example in the module's docstrings holds."""
