@@ -22,19 +22,17 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_verify import RIGHT  # noqa: E402
+
 from pipeline.calibration import CALIBRATION_FILE, Calibration  # noqa: E402
 from pipeline.records import Verdict  # noqa: E402
 
-EDIT_FREE = {"true", "form", "absent"}
-
 
 def right(verdict: str, truth: str) -> bool:
-    """Whether a verdict is right for a quote of this label (see ``bench_verify.RIGHT``)."""
-    if verdict == "misquote":
-        return truth not in EDIT_FREE
-    if verdict == "not_found":
-        return truth == "absent"
-    return truth in ("true", "form")
+    """Whether a decisive verdict is right for a quote of this label (``bench_verify.RIGHT``)."""
+    return RIGHT["verbatim/minor" if verdict in ("verbatim", "minor") else verdict](truth)
 
 
 def triples(rows: pd.DataFrame):
